@@ -1,0 +1,248 @@
+"""/device — GET (one, cursor list), POST (channel override), DELETE (capgo-api.md §2.5)."""
+
+import re
+
+from .. import ratelimit
+from ..errors import ApiError
+from . import route
+from ._util_b import check_app_id, parse_iso, ts
+from .channel import find_channel, live_bundle_by_name, rows
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 50000  # production reads at most 50,000 rows per Analytics Engine call
+
+DEVICE_FIELDS = ["updated_at", "device_id", "custom_id", "is_prod", "is_emulator", "install_source",
+                 "version_name", "version", "app_id", "platform", "plugin_version", "os_version",
+                 "version_build", "key_id", "country_code"]
+
+UPDATED_AT_RE = re.compile(
+    r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z|\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})$")
+
+
+# ---------------------------------------------------------------- helpers
+
+def _overrides(state):
+    data = state.device_overrides
+    return list(data.values()) if isinstance(data, dict) else data
+
+
+def override_for(state, app_id, device_id):
+    for o in _overrides(state):
+        if o.get("app_id") == app_id and o.get("device_id") == device_id:
+            return o
+    return None
+
+
+def _override_channel_name(state, o):
+    if o is None:
+        return None
+    if o.get("channel_id") is not None:
+        for c in rows(state, "channels"):
+            if c.get("id") == o["channel_id"]:
+                return c.get("name")
+        return None
+    return o.get("channel")
+
+
+def device_wire(state, d):
+    out = {}
+    for f in DEVICE_FIELDS:
+        if f == "version":
+            v = d.get("version")
+            if v is None and d.get("version_name"):
+                b = live_bundle_by_name(state, d.get("app_id"), d.get("version_name"))
+                v = b.get("id") if b else None
+            out[f] = v
+        else:
+            out[f] = d.get(f)
+    name = _override_channel_name(state, override_for(state, d.get("app_id"), d.get("device_id")))
+    if name is not None:
+        out["channel"] = name
+    return out
+
+
+def _app_perm(ctx, principal, app_id, perm):
+    app = ctx.state.app_by_app_id(app_id)
+    if app is None or not principal.has_perm(perm, app=app):
+        raise ApiError("cannot_access_app", "You can't access this app", more_info={"app_id": app_id})
+    return app
+
+
+def _device_limit(ctx, app_id, device_id, op):
+    """5 requests per second per (app, device, operation) — on the emulator clock."""
+    ratelimit.check_device_op(ctx.state, app_id, device_id, op, ctx.now())
+
+
+def _is_true_query(value):
+    return value is not None and value != "" and value is not False
+
+
+# ---------------------------------------------------------------- GET
+
+@route("GET", "/device")
+def get_device(ctx):
+    principal = ctx.auth_key()
+    body = ctx.body_or_query()
+    st = ctx.state
+    app_id = check_app_id(body)
+    device_id = body.get("device_id")
+    if isinstance(device_id, str):
+        device_id = device_id.lower()
+    if device_id:
+        _device_limit(ctx, app_id, device_id, "get")
+    _app_perm(ctx, principal, app_id, "app.read_devices")
+    custom_mode = _is_true_query(body.get("customIdMode"))
+    devices = [d for d in rows(st, "devices") if d.get("app_id") == app_id]
+
+    if device_id:
+        for d in devices:
+            if d.get("device_id") == device_id or (custom_mode and d.get("custom_id") == device_id):
+                return device_wire(st, d)
+        raise ApiError("device_not_found", "Device not found", status=404,
+                       more_info={"app_id": app_id, "device_id": device_id})
+
+    limit = DEFAULT_LIMIT
+    if body.get("limit") is not None:
+        raw = body["limit"]
+        if isinstance(raw, bool):
+            raise ApiError("invalid_limit", "Invalid limit", more_info={"limit": raw})
+        if isinstance(raw, (int, float)) and float(raw).is_integer():
+            limit = int(raw)
+        elif isinstance(raw, str) and re.match(r"^\s*\d+\s*$", raw):
+            limit = int(raw)
+        else:
+            raise ApiError("invalid_limit", "Invalid limit", more_info={"limit": raw})
+        if limit <= 0:
+            raise ApiError("invalid_limit", "Invalid limit", more_info={"limit": raw})
+        limit = min(limit, MAX_LIMIT)
+    after = None
+    if body.get("updated_at") is not None and body.get("updated_at") != "":
+        raw = body["updated_at"]
+        if not isinstance(raw, str) or not UPDATED_AT_RE.match(raw) or parse_iso(raw) is None:
+            raise ApiError("invalid_updated_at", "Invalid updated_at", more_info={"updated_at": raw})
+        after = parse_iso(raw).timestamp()
+    order = body.get("order")
+    if order is not None and order != "":
+        if order not in ("asc", "desc"):
+            raise ApiError("invalid_order", "Invalid order", more_info={"order": order})
+    else:
+        order = None
+
+    if custom_mode:
+        devices = [d for d in devices if d.get("custom_id")]
+    if after is not None:
+        devices = [d for d in devices if ts(d.get("updated_at")) > after]
+
+    cursor = body.get("cursor")
+    c_ts = c_id = None
+    if isinstance(cursor, str) and cursor:
+        if "|" in cursor:
+            c_time, c_id = cursor.rsplit("|", 1)
+            d = parse_iso(c_time)
+            c_ts = d.timestamp() if d else None
+        else:
+            c_id = cursor
+    if order is None:
+        devices.sort(key=lambda d: d.get("device_id") or "")
+        if c_id is not None:
+            devices = [d for d in devices if (d.get("device_id") or "") > c_id]
+    else:
+        key = lambda d: (ts(d.get("updated_at")), d.get("device_id") or "")  # noqa: E731
+        devices.sort(key=key, reverse=(order == "desc"))
+        if c_id is not None:
+            pivot = (c_ts if c_ts is not None else 0.0, c_id)
+            if order == "asc":
+                devices = [d for d in devices if key(d) > pivot]
+            else:
+                devices = [d for d in devices if key(d) < pivot]
+    page = devices[:limit]
+    has_more = len(devices) > limit
+    data = [device_wire(st, d) for d in page]
+    out = {"data": data}
+    if has_more and data:
+        out["nextCursor"] = "%s|%s" % (data[-1]["updated_at"], data[-1]["device_id"])
+    out["hasMore"] = has_more
+    return out
+
+
+# ---------------------------------------------------------------- POST
+
+@route("POST", "/device")
+def post_device(ctx):
+    principal = ctx.auth_key()
+    body = ctx.parse_body()
+    st = ctx.state
+    app_id = body.get("app_id")
+    device_id = body.get("device_id")
+    if not app_id or not device_id:
+        raise ApiError("missing_device_id_or_app_id", "Missing device_id or app_id")
+    check_app_id(body)
+    device_id = str(device_id).lower()
+    if body.get("version_id"):
+        raise ApiError("invalid_version_id", "Cannot set version to device, use channel instead")
+    _device_limit(ctx, app_id, device_id, "post")
+    channel_name = body.get("channel")
+    if channel_name is None or channel_name == "":
+        _app_perm(ctx, principal, app_id, "app.manage_devices")
+        return {"status": "ok"}
+
+    ratelimit.check_device_same_set(st, app_id, device_id, channel_name, ctx.now())
+    try:
+        app = st.app_by_app_id(app_id)
+        ch = find_channel(st, app_id, channel_name) if app is not None else None
+        if ch is None:
+            raise ApiError("channel_not_found", "Channel not found", status=404,
+                           more_info={"app_id": app_id, "channel": channel_name})
+        if not principal.has_perm("channel.manage_forced_devices", app=app, channel=ch):
+            raise ApiError("cannot_access_channel", "You can't access this channel",
+                           more_info={"app_id": app_id, "channel": channel_name})
+        if ch.get("public"):
+            raise ApiError("public_channel_override", "Cannot set a device override to a public channel",
+                           more_info={"app_id": app_id, "channel": channel_name})
+        now_iso = st.stamp()
+        o = override_for(st, app_id, device_id)
+        if o is None:
+            row = {"id": st.next_id("device_overrides"), "created_at": now_iso, "updated_at": now_iso,
+                   "app_id": app_id, "device_id": device_id, "channel_id": ch["id"],
+                   "owner_org": app.get("owner_org")}
+            data = st.device_overrides
+            if isinstance(data, dict):
+                data[row["id"]] = row
+            else:
+                data.append(row)
+            st.save()
+        elif o.get("channel_id") != ch["id"]:
+            o["channel_id"] = ch["id"]
+            o.pop("channel", None)
+            o["updated_at"] = now_iso
+            st.save()
+        return {"status": "ok"}
+    finally:
+        ratelimit.record_device_same_set(st, app_id, device_id, channel_name, ctx.now())
+
+
+# ---------------------------------------------------------------- DELETE
+
+@route("DELETE", "/device")
+def delete_device(ctx):
+    principal = ctx.auth_key()
+    body = ctx.body_or_query()
+    st = ctx.state
+    app_id = check_app_id(body)
+    device_id = body.get("device_id")
+    if device_id is None or device_id == "":
+        raise ApiError("missing_device_id", "Missing device_id")
+    device_id = str(device_id).lower()
+    _device_limit(ctx, app_id, device_id, "delete")
+    _app_perm(ctx, principal, app_id, "app.manage_devices")
+    data = st.device_overrides
+    hit = [o for o in _overrides(st) if o.get("app_id") == app_id and o.get("device_id") == device_id]
+    if hit:
+        if isinstance(data, dict):
+            for k, v in list(data.items()):
+                if v in hit:
+                    del data[k]
+        else:
+            data[:] = [o for o in data if o not in hit]
+        st.save()
+    return {"status": "ok"}

@@ -1,0 +1,279 @@
+"""/webhooks — GET, POST, PUT, DELETE, POST /webhooks/test, GET /webhooks/deliveries,
+POST /webhooks/deliveries/retry (capgo-api.md §2.8).
+
+The emulator never sends traffic: /webhooks/test records a simulated, successful delivery.
+URL checks are syntactic only (no DNS): loopback/private/link-local/reserved IP literals,
+``localhost`` and names that cannot be public (single label, .local, .internal …) → invalid_url.
+"""
+
+import ipaddress
+import json
+import re
+import socket
+import uuid as _uuid
+from urllib.parse import urlsplit
+
+from ..errors import ApiError
+from . import route
+from ._util_b import ts
+
+EVENTS = ("apps", "app_versions", "channels", "org_users", "orgs")
+DELIVERY_VERSIONS = ("legacy", "standard")
+DELIVERY_STATUSES = ("pending", "success", "failed")
+PAGE_SIZE = 50
+WEBHOOK_FIELDS = ("id", "org_id", "name", "url", "enabled", "events", "delivery_version",
+                  "created_at", "updated_at", "created_by")
+NON_PUBLIC_SUFFIXES = (".localhost", ".local", ".internal", ".intranet", ".lan", ".home.arpa",
+                       ".corp", ".private", ".test", ".invalid", ".example", ".onion")
+
+
+def webhook_wire(w, with_secret=False):
+    out = {f: w.get(f) for f in WEBHOOK_FIELDS}
+    if with_secret:
+        out["secret"] = w.get("secret")
+    return out
+
+
+def _ip_public(ip):
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
+                or ip.is_reserved or ip.is_unspecified
+                or (isinstance(ip, ipaddress.IPv4Address) and ip in ipaddress.ip_network("100.64.0.0/10")))
+
+
+def url_is_public(url):
+    if not isinstance(url, str) or not url.strip() or any(c.isspace() for c in url.strip()):
+        return False
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+        parts.port  # noqa: B018 — raises ValueError on a bad port
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or not host:
+        return False
+    host = host.rstrip(".").lower()
+    try:
+        return _ip_public(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    if re.match(r"^[0-9a-fx.]+$", host) and re.search(r"\d", host):
+        try:  # WHATWG URL parsing turns 2130706433 / 0x7f.1 / 127.1 into IPv4 addresses
+            return _ip_public(ipaddress.ip_address(socket.inet_aton(host)))
+        except OSError:
+            pass
+    if host == "localhost" or "." not in host or host.endswith(NON_PUBLIC_SUFFIXES):
+        return False
+    labels = host.split(".")
+    return all(re.match(r"^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$", lab) or lab.startswith("xn--")
+               for lab in labels)
+
+
+def _page(value):
+    if value is None or value == "":
+        return 0
+    if isinstance(value, bool):
+        raise ApiError("invalid_body", "Invalid page", more_info={"page": value})
+    if isinstance(value, (int, float)) and float(value).is_integer() and value >= 0:
+        return int(value)
+    if isinstance(value, str) and re.match(r"^\d+$", value.strip()):
+        return int(value.strip())
+    raise ApiError("invalid_body", "Invalid page", more_info={"page": value})
+
+
+def _guard(ctx):
+    """Auth + org checks shared by every /webhooks route. Returns (principal, body, org)."""
+    principal = ctx.auth_any()
+    body = ctx.body_or_query()
+    st = ctx.state
+    org_id = body.get("orgId")
+    if not isinstance(org_id, str) or not org_id:
+        raise ApiError("invalid_body", "Invalid body: orgId is required", more_info={"orgId": org_id})
+    if principal.apikey is not None:
+        if any(b.get("scope_type") in ("app", "channel") for b in st.bindings_of_apikey(principal.apikey)):
+            raise ApiError("no_permission", "App-scoped API keys cannot manage organization webhooks")
+    org = st.org(org_id)
+    if org is None or not principal.has_perm("org.read", org_id=org_id):
+        raise ApiError("invalid_org_id", "You can't access this organization", more_info={"orgId": org_id})
+    principal.check_expiration_policy(org_id)
+    if not principal.has_perm("org.update_settings", org_id=org_id):
+        raise ApiError("no_permission", "You don't have permission to manage webhooks of this organization",
+                       more_info={"orgId": org_id})
+    return principal, body, org
+
+
+def _find(st, body, org):
+    wid = body.get("webhookId")
+    if not isinstance(wid, str) or not wid:
+        raise ApiError("invalid_body", "Invalid body: webhookId is required", more_info={"webhookId": wid})
+    for w in st.webhooks:
+        if w.get("id") == wid:
+            if w.get("org_id") != org["id"]:
+                raise ApiError("no_permission", "Webhook belongs to another organization")
+            return w
+    raise ApiError("webhook_not_found", "Webhook not found", more_info={"webhookId": wid})
+
+
+def _validate_fields(body, partial):
+    out = {}
+    if "name" in body or not partial:
+        name = body.get("name")
+        if not isinstance(name, str) or len(name) < 1:
+            raise ApiError("invalid_body", "Invalid body: name is required", more_info={"name": name})
+        out["name"] = name
+    if "url" in body or not partial:
+        url = body.get("url")
+        if not url_is_public(url):
+            raise ApiError("invalid_url", "URL must be a valid URL that resolves to a public host",
+                           more_info={"url": url})
+        out["url"] = url.strip()
+    if "events" in body or not partial:
+        events = body.get("events")
+        if not isinstance(events, list) or not events or any(e not in EVENTS for e in events):
+            raise ApiError("invalid_events", "Invalid events. Allowed events: %s" % ", ".join(EVENTS),
+                           more_info={"events": events, "allowed": list(EVENTS)})
+        out["events"] = list(dict.fromkeys(events))
+    if "enabled" in body:
+        if not isinstance(body["enabled"], bool):
+            raise ApiError("invalid_body", "Invalid body: enabled must be a boolean",
+                           more_info={"enabled": body["enabled"]})
+        out["enabled"] = body["enabled"]
+    dv_key = "deliveryVersion" if "deliveryVersion" in body else (
+        "delivery_version" if "delivery_version" in body else None)
+    if dv_key is not None:
+        dv = body[dv_key]
+        if dv not in DELIVERY_VERSIONS:
+            raise ApiError("invalid_delivery_version", "Invalid delivery version. Allowed: legacy, standard",
+                           more_info={"deliveryVersion": dv, "allowed": list(DELIVERY_VERSIONS)})
+        out["delivery_version"] = dv
+    return out
+
+
+# ---------------------------------------------------------------- routes
+
+@route("GET", "/webhooks")
+def get_webhooks(ctx):
+    _, body, org = _guard(ctx)
+    st = ctx.state
+    if body.get("webhookId"):
+        w = _find(st, body, org)
+        out = webhook_wire(w)
+        since = ctx.now() - 86400
+        stats = {"success": 0, "failed": 0, "pending": 0}
+        for d in st.webhook_deliveries:
+            if d.get("webhook_id") == w["id"] and ts(d.get("created_at")) >= since \
+                    and d.get("status") in stats:
+                stats[d["status"]] += 1
+        out["stats_24h"] = stats
+        return out
+    page = _page(body.get("page"))
+    hooks = [w for w in st.webhooks if w.get("org_id") == org["id"]]
+    hooks.sort(key=lambda w: ts(w.get("created_at")), reverse=True)
+    return [webhook_wire(w) for w in hooks[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]]
+
+
+@route("POST", "/webhooks")
+def post_webhook(ctx):
+    principal, body, org = _guard(ctx)
+    st = ctx.state
+    fields = _validate_fields(body, partial=False)
+    now = st.stamp()
+    row = {"id": st.uuid(), "org_id": org["id"], "name": fields["name"], "url": fields["url"],
+           "enabled": fields.get("enabled", True), "events": fields["events"],
+           "delivery_version": fields.get("delivery_version", "legacy"),
+           "secret": "whsec_" + _uuid.uuid4().hex + _uuid.uuid4().hex[:16],
+           "created_at": now, "updated_at": now, "created_by": (principal.user or {}).get("id")}
+    st.webhooks.append(row)
+    st.save()
+    return 201, {"status": "Webhook created", "webhook": webhook_wire(row, with_secret=True)}
+
+
+@route("PUT", "/webhooks")
+def put_webhook(ctx):
+    _, body, org = _guard(ctx)
+    st = ctx.state
+    w = _find(st, body, org)
+    fields = _validate_fields(body, partial=True)
+    if not fields:
+        raise ApiError("no_updates", "No updates provided")
+    w.update(fields)
+    w["updated_at"] = st.stamp()
+    st.save()
+    return {"status": "Webhook updated", "webhook": webhook_wire(w)}
+
+
+@route("DELETE", "/webhooks")
+def delete_webhook(ctx):
+    _, body, org = _guard(ctx)
+    st = ctx.state
+    w = _find(st, body, org)
+    st.webhooks[:] = [x for x in st.webhooks if x is not w]
+    st.webhook_deliveries[:] = [d for d in st.webhook_deliveries if d.get("webhook_id") != w["id"]]
+    st.save()
+    return {"status": "Webhook deleted", "webhookId": w["id"]}
+
+
+def _test_payload(w, org, delivery_id, now_iso):
+    return {"event": "test", "event_id": delivery_id, "timestamp": now_iso, "org_id": org["id"],
+            "data": {"table": "test", "operation": "TEST", "record_id": "test",
+                     "old_record": None, "new_record": {"message": "This is a test webhook from Capgo"},
+                     "changed_fields": None}}
+
+
+@route("POST", "/webhooks/test")
+def test_webhook(ctx):
+    _, body, org = _guard(ctx)
+    st = ctx.state
+    w = _find(st, body, org)
+    now_iso = st.stamp()
+    delivery_id = st.uuid()
+    response_body = json.dumps({"received": True, "emulated": True})
+    st.webhook_deliveries.append({
+        "id": delivery_id, "webhook_id": w["id"], "org_id": org["id"], "event_type": "test",
+        "audit_log_id": None, "status": "success", "request_payload": _test_payload(w, org, delivery_id, now_iso),
+        "response_status": 200, "response_body": response_body, "response_headers": {},
+        "attempt_count": 1, "max_attempts": 3, "next_retry_at": None, "duration_ms": 0,
+        "created_at": now_iso, "completed_at": now_iso,
+    })
+    st.save()
+    return {"success": True, "status": 200, "duration_ms": 0, "response_preview": response_body[:1000],
+            "delivery_id": delivery_id, "message": "Test webhook delivered successfully"}
+
+
+@route("GET", "/webhooks/deliveries")
+def get_deliveries(ctx):
+    _, body, org = _guard(ctx)
+    st = ctx.state
+    w = _find(st, body, org)
+    page = _page(body.get("page"))
+    status = body.get("status")
+    if status is not None and status != "" and status not in DELIVERY_STATUSES:
+        raise ApiError("invalid_body", "Invalid status", more_info={"status": status,
+                                                                    "allowed": list(DELIVERY_STATUSES)})
+    ds = [d for d in st.webhook_deliveries if d.get("webhook_id") == w["id"]
+          and (not status or d.get("status") == status)]
+    ds.sort(key=lambda d: ts(d.get("created_at")), reverse=True)
+    chunk = ds[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+    return {"deliveries": chunk,
+            "pagination": {"page": page, "per_page": PAGE_SIZE, "total": len(ds),
+                           "has_more": (page + 1) * PAGE_SIZE < len(ds)}}
+
+
+@route("POST", "/webhooks/deliveries/retry")
+def retry_delivery(ctx):
+    _, body, org = _guard(ctx)
+    st = ctx.state
+    did = body.get("deliveryId")
+    d = next((x for x in st.webhook_deliveries if x.get("id") == did and x.get("org_id") == org["id"]), None)
+    if d is None:
+        raise ApiError("delivery_not_found", "Delivery not found", more_info={"deliveryId": did})
+    if d.get("status") != "failed":
+        raise ApiError("delivery_not_failed", "Only failed deliveries can be retried", more_info={"deliveryId": did})
+    w = next((x for x in st.webhooks if x.get("id") == d.get("webhook_id")), None)
+    if w is None or not w.get("enabled"):
+        raise ApiError("webhook_disabled", "Webhook is disabled", more_info={"deliveryId": did})
+    now_iso = st.stamp()
+    d.update({"status": "pending", "next_retry_at": now_iso, "completed_at": None})
+    st.save()
+    return {"status": "Delivery queued for retry", "deliveryId": did}
