@@ -1,0 +1,388 @@
+"""The WSGI application: routing, Capgo's envelope, request log, fault rules, control endpoints."""
+
+import ipaddress
+import json
+import re
+import socket
+import sys
+import threading
+import time
+import traceback
+import uuid
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from . import auth
+from .errors import ApiError, SeedError
+from .routes import load_routes
+
+NOT_FOUND_BODY = {"error": "not_found", "message": "Not found"}
+UNKNOWN_ERROR_BODY = {"error": "unknown_error", "message": "Unknown error", "moreInfo": {}}
+FAULT_CODES = {
+    400: ("bad_request", "Bad request"), 401: ("unauthorized", "Unauthorized"),
+    403: ("forbidden", "Forbidden"), 404: ("not_found", "Not found"),
+    429: ("too_many_requests", "Too many requests"), 500: ("unknown_error", "Unknown error"),
+    502: ("bad_gateway", "Bad gateway"), 503: ("service_unavailable", "Service unavailable"),
+    504: ("gateway_timeout", "Gateway timeout"),
+}
+
+
+def json_dumps(body):
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+
+
+def json_response(status, body, headers=None):
+    resp = Response(json_dumps(body), status=status, mimetype="application/json")
+    for key, value in (headers or {}).items():
+        resp.headers[key] = str(value)
+    return resp
+
+
+def is_loopback_host(host):
+    if host in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class Ctx:
+    """Per-request context handed to route handlers (see DESIGN.md)."""
+
+    def __init__(self, state, request, environ):
+        self.state = state
+        self.request = request
+        self.environ = environ
+        self.method = request.method
+        self.path = request.path
+        self.query = {k: v[-1] for k, v in request.args.lists()}
+        self.headers = request.headers
+        self.raw_body = request.get_data(cache=True, as_text=True)
+        self.ip = self._client_ip()
+        self._principal = None
+        self._json = None
+        self._json_tried = False
+
+    def _client_ip(self):
+        ip = self.headers.get("cf-connecting-ip")
+        if not ip:
+            fwd = self.headers.get("x-forwarded-for")
+            ip = fwd.split(",")[0].strip() if fwd else None
+        return ip or self.environ.get("REMOTE_ADDR") or "unknown"
+
+    def now(self):
+        return self.state.now()
+
+    def iso_now(self):
+        return self.state.iso_now()
+
+    # -------------------------------------------------------------- inputs
+    def _try_json(self):
+        """(ok, value) for the raw body parsed as JSON."""
+        if not self._json_tried:
+            self._json_tried = True
+            try:
+                self._json = (True, json.loads(self.raw_body)) if self.raw_body.strip() \
+                    else (False, None)
+            except ValueError:
+                self._json = (False, None)
+        return self._json
+
+    @staticmethod
+    def _lower_device_id(data):
+        if isinstance(data.get("device_id"), str):
+            data = dict(data)
+            data["device_id"] = data["device_id"].lower()
+        return data
+
+    def parse_body(self):
+        """JSON-only input (parseBody): 400 invalid_json_parse_body unless valid JSON."""
+        ok, value = self._try_json()
+        if not ok:
+            raise ApiError("invalid_json_parse_body", "Invalid JSON body")
+        if not isinstance(value, dict):
+            raise ApiError("invalid_body", "Invalid body")
+        return self._lower_device_id(value)
+
+    def body_or_query(self):
+        """JSON-or-query input (getBodyOrQuery) of capgo-api.md §1.2."""
+        ok, value = self._try_json()
+        if ok and isinstance(value, dict):
+            data = self._lower_device_id(value)
+        else:
+            data = dict(self.query)
+            if self.method in ("GET", "HEAD"):
+                return data
+            data = self._lower_device_id(data)
+        if self.method not in ("GET", "HEAD") and not data:
+            raise ApiError("invalid_json_parse_body", "Invalid JSON body")
+        return data
+
+    # -------------------------------------------------------------- auth
+    def auth_key(self):
+        if self._principal is None:
+            self._principal = auth.middleware_key(self)
+        return self._principal
+
+    def auth_any(self):
+        if self._principal is None:
+            self._principal = auth.middleware_auth(self)
+        return self._principal
+
+
+class EmulatorApp:
+    def __init__(self, state, control_allowed=True):
+        self.state = state
+        self.control_allowed = control_allowed
+        self.url_map = Map(strict_slashes=False, merge_slashes=False, redirect_defaults=False)
+        self.handlers = {}
+        for index, (method, pattern, handler) in enumerate(load_routes()):
+            endpoint = "r%d" % index
+            self.handlers[endpoint] = handler
+            self.url_map.add(Rule(pattern, methods=[method], endpoint=endpoint,
+                                  strict_slashes=False))
+        self.log = []
+        self.faults = []
+        self._fault_seq = 0
+        self.meta_lock = threading.Lock()
+
+    # ------------------------------------------------------------ plumbing
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        path = request.path
+        if path == "/_emulator" or path.startswith("/_emulator/"):
+            if self.control_allowed:
+                response = self.control(request)
+            else:
+                response = json_response(404, NOT_FOUND_BODY)
+        else:
+            response = self.serve_api(request, environ)
+            if response is None:  # dropped connection
+                raise ConnectionAbortedError("connection dropped by an emulator fault rule")
+        response.headers["X-Request-Id"] = str(uuid.uuid4())
+        return response(environ, start_response)
+
+    def _log(self, request, status, body):
+        error = None
+        if isinstance(body, dict) and isinstance(body.get("error"), str):
+            error = body["error"]
+        entry = {"method": request.method, "path": request.path,
+                 "query": {k: v[-1] for k, v in request.args.lists()},
+                 "status": status, "error": error}
+        with self.meta_lock:
+            self.log.append(entry)
+
+    # ------------------------------------------------------------ faults
+    def _take_fault(self, method, path):
+        with self.meta_lock:
+            for rule in self.faults:
+                if rule["remaining"] <= 0:
+                    continue
+                if rule["method"] and rule["method"].upper() != method:
+                    continue
+                if not rule["regex"].search(path):
+                    continue
+                rule["remaining"] -= 1
+                return rule
+        return None
+
+    def _fault_response(self, request, environ, rule):
+        if rule["delay_ms"]:
+            time.sleep(rule["delay_ms"] / 1000.0)
+        if rule["drop"]:
+            self._log(request, rule["status"], None)
+            sock = environ.get("werkzeug.socket")
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            return None
+        if rule["status"] is None:
+            return "serve"
+        status = rule["status"]
+        headers = {}
+        if rule["retry_after"] is not None:
+            headers["Retry-After"] = str(rule["retry_after"])
+        if rule["body"] is not None:
+            raw = rule["body"]
+            try:
+                parsed = json.loads(raw)
+                mimetype = "application/json"
+            except ValueError:
+                parsed, mimetype = None, "text/plain"
+            self._log(request, status, parsed)
+            resp = Response(raw, status=status, mimetype=mimetype)
+        else:
+            code, message = FAULT_CODES.get(status, ("emulated_fault", "Emulated fault"))
+            body = {"error": code, "message": message, "moreInfo": {}}
+            self._log(request, status, body)
+            resp = Response(json_dumps(body), status=status, mimetype="application/json")
+        for key, value in headers.items():
+            resp.headers[key] = value
+        return resp
+
+    # ------------------------------------------------------------ API
+    def serve_api(self, request, environ):
+        rule = self._take_fault(request.method, request.path)
+        if rule is not None:
+            result = self._fault_response(request, environ, rule)
+            if result != "serve":
+                return result
+        try:
+            endpoint, args = self.url_map.bind_to_environ(environ).match()
+        except HTTPException:
+            self._log(request, 404, NOT_FOUND_BODY)
+            return json_response(404, NOT_FOUND_BODY)
+        except Exception:  # pragma: no cover - defensive
+            self._log(request, 404, NOT_FOUND_BODY)
+            return json_response(404, NOT_FOUND_BODY)
+        handler = self.handlers[endpoint]
+        state = self.state
+        with state.lock:
+            headers = {}
+            try:
+                ctx = Ctx(state, request, environ)
+                result = handler(ctx, **args)
+                status, body = 200, result
+                if isinstance(result, tuple):
+                    if len(result) == 3:
+                        status, body, headers = result
+                    else:
+                        status, body = result
+            except ApiError as exc:
+                status, body, headers = exc.status, exc.body(), exc.headers
+            except Exception:
+                sys.stderr.write("capgo-emulator: unhandled error in %s %s\n%s"
+                                 % (request.method, request.path, traceback.format_exc()))
+                sys.stderr.flush()
+                status, body, headers = 500, dict(UNKNOWN_ERROR_BODY), {}
+            try:
+                payload = json_dumps(body)
+            except (TypeError, ValueError):
+                sys.stderr.write("capgo-emulator: unserializable body for %s %s\n"
+                                 % (request.method, request.path))
+                status, body, headers = 500, dict(UNKNOWN_ERROR_BODY), {}
+                payload = json_dumps(body)
+            self._log(request, status, body)
+            if request.method not in ("GET", "HEAD"):
+                try:
+                    state.save()
+                except Exception:  # pragma: no cover - disk trouble must not kill requests
+                    sys.stderr.write("capgo-emulator: cannot save state\n%s"
+                                     % traceback.format_exc())
+        resp = Response(payload, status=status, mimetype="application/json")
+        for key, value in (headers or {}).items():
+            resp.headers[key] = str(value)
+        return resp
+
+    # ------------------------------------------------------------ control
+    def control(self, request):
+        path = request.path.rstrip("/")
+        method = request.method
+        raw = request.get_data(as_text=True)
+        try:
+            data = json.loads(raw) if raw.strip() else None
+        except ValueError:
+            return json_response(400, {"error": "invalid_json_parse_body",
+                                       "message": "Invalid JSON body", "moreInfo": {}})
+        state = self.state
+        if path == "/_emulator/reset" and method == "POST":
+            with state.lock:
+                try:
+                    state.load_seed(data)
+                except SeedError as exc:
+                    return json_response(400, {"error": "invalid_seed", "message": str(exc),
+                                               "moreInfo": {}})
+                state.clock_offset = 0.0
+                state.save()
+            return json_response(200, {"status": "ok"})
+        if path == "/_emulator/requests":
+            if method == "GET":
+                with self.meta_lock:
+                    return json_response(200, list(self.log))
+            if method == "DELETE":
+                with self.meta_lock:
+                    self.log = []
+                return json_response(200, {"status": "ok"})
+        if path == "/_emulator/faults":
+            if method == "POST":
+                return self._add_fault(data)
+            if method == "DELETE":
+                with self.meta_lock:
+                    self.faults = []
+                return json_response(200, {"status": "ok"})
+            if method == "GET":
+                with self.meta_lock:
+                    return json_response(200, [{k: v for k, v in r.items() if k != "regex"}
+                                               for r in self.faults])
+        if path == "/_emulator/clock":
+            if method == "POST":
+                seconds = (data or {}).get("advance_seconds") if isinstance(data, dict) else None
+                if (not isinstance(seconds, (int, float)) or isinstance(seconds, bool)
+                        or seconds < 0):
+                    return json_response(400, {
+                        "error": "invalid_body", "moreInfo": {},
+                        "message": "advance_seconds must be a non-negative number"})
+                with state.lock:
+                    state.advance(seconds)
+                    state.save()
+            if method in ("POST", "GET"):
+                return json_response(200, {"status": "ok", "now": state.iso_now(),
+                                           "offset_seconds": state.clock_offset})
+        if path == "/_emulator/state" and method == "GET":
+            with state.lock:
+                return json_response(200, state.export())
+        return json_response(404, NOT_FOUND_BODY)
+
+    def _add_fault(self, data):
+        def bad(message):
+            return json_response(400, {"error": "invalid_fault", "message": message,
+                                       "moreInfo": {}})
+        if not isinstance(data, dict):
+            return bad("fault rule must be a JSON object")
+        pattern = data.get("path")
+        if not isinstance(pattern, str):
+            return bad("path (a regular expression) is required")
+        try:
+            regex = re.compile(pattern)
+        except re.error as exc:
+            return bad("path is not a valid regular expression: %s" % exc)
+        method = data.get("method")
+        if method is not None and not isinstance(method, str):
+            return bad("method must be a string or null")
+        status = data.get("status")
+        if status is not None and (not isinstance(status, int) or isinstance(status, bool)
+                                   or not 100 <= status <= 599):
+            return bad("status must be an HTTP status code or null")
+        times = data.get("times", 1)
+        if times is None:
+            times = 1
+        if not isinstance(times, int) or isinstance(times, bool) or times < 1:
+            return bad("times must be a positive integer")
+        retry_after = data.get("retry_after")
+        if retry_after is not None and (not isinstance(retry_after, (int, float))
+                                        or isinstance(retry_after, bool) or retry_after < 0):
+            return bad("retry_after must be a non-negative number or null")
+        delay_ms = data.get("delay_ms") or 0
+        if not isinstance(delay_ms, (int, float)) or isinstance(delay_ms, bool) or delay_ms < 0:
+            return bad("delay_ms must be a non-negative number")
+        body = data.get("body")
+        if body is not None and not isinstance(body, str):
+            body = json_dumps(body)
+        drop = bool(data.get("drop"))
+        if status is None and not drop and not delay_ms:
+            status = 503
+        if isinstance(retry_after, float) and retry_after.is_integer():
+            retry_after = int(retry_after)
+        with self.meta_lock:
+            self._fault_seq += 1
+            rule = {"id": self._fault_seq, "method": method, "path": pattern, "regex": regex,
+                    "status": status, "times": times, "remaining": times,
+                    "retry_after": retry_after, "delay_ms": delay_ms, "body": body,
+                    "drop": drop}
+            self.faults.append(rule)
+        return json_response(200, {"status": "ok", "id": rule["id"]})

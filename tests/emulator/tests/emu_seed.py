@@ -1,0 +1,139 @@
+"""The default seed every test starts from (``emu`` fixture), and its well-known values.
+
+Import in tests with ``from emu_seed import ...``.
+"""
+
+ORG1 = "046a36ac-e03c-4590-9257-bd6c9dba9ee8"   # "Demo org" (admin = super admin)
+ORG2 = "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d"   # "Other org" (outsider = super admin)
+APP = "com.demo.app"          # in ORG1
+APP2 = "com.demo.second"      # in ORG1
+APP_OUT = "com.other.app"     # in ORG2
+APP_UUID = "11111111-1111-4111-8111-111111111111"
+APP2_UUID = "22222222-2222-4222-8222-222222222222"
+APP_OUT_UUID = "33333333-3333-4333-8333-333333333333"
+
+ADMIN = "admin@example.com"        # org_super_admin of ORG1
+DEV = "dev@example.com"            # org_admin of ORG1
+MEMBER = "member@example.com"      # org_member of ORG1
+OUTSIDER = "outsider@example.com"  # org_super_admin of ORG2
+NOBODY = "nobody@example.com"      # user without any org
+PENDING = "pending@example.com"    # user invited to ORG1, not accepted
+
+SESSION_ADMIN = "session-admin"
+SESSION_DEV = "session-dev"
+SESSION_MEMBER = "session-member"
+SESSION_OUTSIDER = "session-outsider"
+SESSION_NOBODY = "session-nobody"
+
+# API keys (all plain unless noted) -> role bindings
+KEY_SUPER = "ae6e7458-c46d-4c00-aa3b-153b0b8520ea"      # org_super_admin ORG1 (user admin)
+KEY_ORG_ADMIN = "5d3a3e5b-51b5-4f6e-9a2c-6a1f0b1e2d01"  # org_admin ORG1 (user dev)
+KEY_MEMBER = "5d3a3e5b-51b5-4f6e-9a2c-6a1f0b1e2d02"     # org_member ORG1 (user member)
+KEY_APP_ADMIN = "5d3a3e5b-51b5-4f6e-9a2c-6a1f0b1e2d03"  # app_admin on APP (user admin)
+KEY_APP_DEV = "5d3a3e5b-51b5-4f6e-9a2c-6a1f0b1e2d04"    # app_developer on APP (user admin)
+KEY_UPLOADER = "5d3a3e5b-51b5-4f6e-9a2c-6a1f0b1e2d05"   # app_uploader on APP (user admin)
+KEY_READER = "5d3a3e5b-51b5-4f6e-9a2c-6a1f0b1e2d06"     # app_reader on APP (user admin)
+KEY_OUTSIDER = "5d3a3e5b-51b5-4f6e-9a2c-6a1f0b1e2d07"   # org_super_admin ORG2 (user outsider)
+KEY_EXPIRED = "5d3a3e5b-51b5-4f6e-9a2c-6a1f0b1e2d08"    # org_super_admin ORG1, expired
+KEY_HASHED = "5d3a3e5b-51b5-4f6e-9a2c-6a1f0b1e2d09"     # org_super_admin ORG1, hashed
+KEY_APIKEY_MANAGER = "5d3a3e5b-51b5-4f6e-9a2c-6a1f0b1e2d0a"  # apikey_manager ORG1 (user admin)
+KEY_CHANNEL_ADMIN = "5d3a3e5b-51b5-4f6e-9a2c-6a1f0b1e2d0b"   # channel_admin on APP/beta
+KEY_NONE = "5d3a3e5b-51b5-4f6e-9a2c-6a1f0b1e2d0c"       # no bindings at all (user nobody)
+KEY_SUPER_ID = 1   # numeric id of KEY_SUPER (ids follow the list order below)
+
+DEVICE1 = "00000000-0000-0000-0000-000000000001"
+DEVICE2 = "00000000-0000-0000-0000-000000000002"
+
+
+def _key(key, name, user, *bindings, **extra):
+    entry = {"key": key, "name": name, "user": user, "expires_at": None, "hashed": False,
+             "global_permissions": [], "bindings": list(bindings)}
+    entry.update(extra)
+    return entry
+
+
+def _org(role, org=ORG1):
+    return {"role_name": role, "scope_type": "org", "org_id": org}
+
+
+def _app(role, app=APP):
+    return {"role_name": role, "scope_type": "app", "app_id": app}
+
+
+DEFAULT_SEED = {
+    "users": [
+        {"email": ADMIN, "id": "6aa76066-55ef-4238-ade6-0b32334a4097",
+         "session_token": SESSION_ADMIN},
+        {"email": DEV, "session_token": SESSION_DEV},
+        {"email": MEMBER, "session_token": SESSION_MEMBER},
+        {"email": OUTSIDER, "session_token": SESSION_OUTSIDER},
+        {"email": NOBODY, "session_token": SESSION_NOBODY},
+        {"email": PENDING},
+    ],
+    "orgs": [
+        {"id": ORG1, "name": "Demo org", "management_email": ADMIN, "created_by": ADMIN,
+         "members": [
+             {"email": ADMIN, "role": "org_super_admin"},
+             {"email": DEV, "role": "org_admin"},
+             {"email": MEMBER, "role": "org_member"},
+             {"email": PENDING, "role": "org_member", "pending": True},
+         ]},
+        {"id": ORG2, "name": "Other org", "management_email": OUTSIDER, "created_by": OUTSIDER,
+         "members": [{"email": OUTSIDER, "role": "org_super_admin"}]},
+    ],
+    "apps": [
+        {"app_id": APP, "id": APP_UUID, "name": "Demo app", "owner_org": ORG1},
+        {"app_id": APP2, "id": APP2_UUID, "name": "Second app", "owner_org": "Demo org"},
+        {"app_id": APP_OUT, "id": APP_OUT_UUID, "name": "Other app", "owner_org": ORG2},
+    ],
+    "bundles": [
+        {"app_id": APP, "name": "1.0.0", "checksum": "a" * 64,
+         "external_url": "https://cdn.example.com/1.0.0.zip"},
+        {"app_id": APP, "name": "1.0.1", "checksum": "b" * 64,
+         "external_url": "https://cdn.example.com/1.0.1.zip"},
+        {"app_id": APP, "name": "0.9.0", "checksum": "c" * 64, "deleted": True},
+        {"app_id": APP_OUT, "name": "2.0.0", "checksum": "d" * 64},
+    ],
+    "channels": [
+        {"app_id": APP, "name": "production", "version": "1.0.0", "public": True,
+         "ios": True, "android": True},
+        {"app_id": APP, "name": "beta", "version": "1.0.1", "public": False},
+        {"app_id": APP_OUT, "name": "production", "version": "2.0.0", "public": True},
+    ],
+    "apikeys": [
+        _key(KEY_SUPER, "super", ADMIN, _org("org_super_admin")),
+        _key(KEY_ORG_ADMIN, "org-admin", DEV, _org("org_admin")),
+        _key(KEY_MEMBER, "member", MEMBER, _org("org_member")),
+        _key(KEY_APP_ADMIN, "app-admin", ADMIN, _app("app_admin")),
+        _key(KEY_APP_DEV, "app-dev", ADMIN, _app("app_developer")),
+        _key(KEY_UPLOADER, "uploader", ADMIN, _app("app_uploader")),
+        _key(KEY_READER, "reader", ADMIN, _app("app_reader")),
+        _key(KEY_OUTSIDER, "outsider", OUTSIDER, _org("org_super_admin", ORG2)),
+        _key(KEY_EXPIRED, "expired", ADMIN, _org("org_super_admin"),
+             expires_at="2020-01-01T00:00:00Z"),
+        _key(KEY_HASHED, "hashed", ADMIN, _org("org_super_admin"), hashed=True),
+        _key(KEY_APIKEY_MANAGER, "apikey-manager", ADMIN, _org("apikey_manager")),
+        _key(KEY_CHANNEL_ADMIN, "channel-admin", ADMIN,
+             {"role_name": "channel_admin", "scope_type": "channel", "app_id": APP,
+              "channel": "beta"}),
+        _key(KEY_NONE, "no-bindings", NOBODY),
+    ],
+    "devices": [
+        {"app_id": APP, "device_id": DEVICE1, "platform": "ios", "version_name": "1.0.0",
+         "plugin_version": "6.0.0", "os_version": "17.0", "is_prod": True,
+         "is_emulator": False},
+        {"app_id": APP, "device_id": DEVICE2, "platform": "android", "version_name": "1.0.1",
+         "plugin_version": "6.0.0", "os_version": "14", "is_prod": True,
+         "is_emulator": False},
+    ],
+    "device_overrides": [
+        {"app_id": APP, "device_id": DEVICE2, "channel": "beta"},
+    ],
+    "stats": [
+        {"app_id": APP, "date": "2026-11-01", "mau": 120, "storage": 1048576,
+         "bandwidth": 52428800},
+        {"app_id": APP, "date": "2026-11-02", "mau": 130, "storage": 1048576,
+         "bandwidth": 10485760},
+        {"app_id": APP2, "date": "2026-11-01", "mau": 5, "storage": 0, "bandwidth": 1000},
+    ],
+}
