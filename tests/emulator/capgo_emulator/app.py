@@ -137,13 +137,13 @@ class EmulatorApp:
     def __init__(self, state, control_allowed=True):
         self.state = state
         self.control_allowed = control_allowed
-        self.url_map = Map(strict_slashes=False, merge_slashes=False, redirect_defaults=False)
+        self.url_map = Map(strict_slashes=True, merge_slashes=False, redirect_defaults=False)
         self.handlers = {}
         for index, (method, pattern, handler) in enumerate(load_routes()):
             endpoint = "r%d" % index
             self.handlers[endpoint] = handler
             self.url_map.add(Rule(pattern, methods=[method], endpoint=endpoint,
-                                  strict_slashes=False))
+                                  strict_slashes=True))
         self.log = []
         self.faults = []
         self._fault_seq = 0

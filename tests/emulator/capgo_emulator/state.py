@@ -342,6 +342,7 @@ class State:
         row = {"id": self.next_id("members"), "org_id": org_id,
                "user_id": user["id"] if user else None,
                "email": user["email"] if user else email, "role": role, "is_tmp": bool(is_tmp),
+               "tmp_id": None if user else self.uuid(),
                "scope_type": "org", "app_id": None, "channel_id": None,
                "created_at": self.stamp()}
         self.members.append(row)
@@ -447,7 +448,7 @@ class State:
 
     def _seed_users(self, where, e):
         self._check_fields(where, e, {"email", "id", "session_token", "first_name",
-                                      "last_name", "image_url", "created_at"})
+                                      "last_name", "image_url", "created_at", "mfa_enabled"})
         email = e.get("email")
         if not isinstance(email, str) or "@" not in email:
             raise SeedError("%s: email is required and must be an email address" % where)
@@ -464,7 +465,8 @@ class State:
             if self.user_by_session(token):
                 raise SeedError("%s (%s): duplicate session_token" % (where, email))
         user = self.new_user(email, self._seed_id(where, e, "users", "uuid"), token)
-        for key in ("first_name", "last_name", "image_url", "created_at"):
+        self._seed_bool(where, e, "mfa_enabled")
+        for key in ("first_name", "last_name", "image_url", "created_at", "mfa_enabled"):
             if e.get(key) is not None:
                 user[key] = e[key]
 
@@ -505,7 +507,7 @@ class State:
             mwhere = "%s.members[%d]" % (where, index)
             if not isinstance(m, dict):
                 raise SeedError("%s: entry must be a mapping" % mwhere)
-            self._check_fields(mwhere, m, {"email", "role", "pending"})
+            self._check_fields(mwhere, m, {"email", "role", "pending", "created_at"})
             email = m.get("email")
             if not isinstance(email, str) or "@" not in email:
                 raise SeedError("%s: email is required" % mwhere)
@@ -522,7 +524,9 @@ class State:
             user = self.user_by_email(email)
             if user is None and not pending:
                 user = self.new_user(email)
-            self.new_member(org_id, user, role, is_tmp=pending, email=email)
+            member = self.new_member(org_id, user, role, is_tmp=pending, email=email)
+            if m.get("created_at"):
+                member["created_at"] = m["created_at"]
         if creator is None:
             supers = [m for m in self.members_of(org_id)
                       if m["role"] == "org_super_admin" and m.get("user_id")]
@@ -868,7 +872,8 @@ class State:
         """The whole state as a seed document (secrets included)."""
         doc = {}
         doc["users"] = [{k: u[k] for k in ("email", "id", "session_token", "first_name",
-                                           "last_name", "image_url", "created_at")
+                                           "last_name", "image_url", "created_at",
+                                           "mfa_enabled")
                          if u.get(k) is not None} for u in self.users]
         orgs = []
         for o in self.orgs:
@@ -884,6 +889,8 @@ class State:
                 if m.get("scope_type", "org") != "org":
                     continue
                 item = {"email": m["email"], "role": m["role"]}
+                if m.get("created_at"):
+                    item["created_at"] = m["created_at"]
                 if m.get("is_tmp"):
                     item["pending"] = True
                 entry["members"].append(item)
