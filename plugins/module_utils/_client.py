@@ -230,7 +230,7 @@ class CapgoClient:
     # -- pagination ------------------------------------------------------
 
     def iter_pages(self, path, params=None, id_key="id", page_size=PAGE_SIZE, empty_errors=(), max_pages=10000,
-                   items_key=None):
+                   items_key=None, page_in_body=False):
         """Yield every item of a ``page``-paginated list once.
 
         Survives Capgo's page quirk (``/channel`` and ``/bundle`` compute the range end as a
@@ -239,13 +239,19 @@ class CapgoClient:
         the walk stops at a short page or at a page that adds nothing new.
         ``empty_errors`` are API error codes that mean "no (more) items" (GET /bundle answers
         400 ``cannot_get_bundle`` for an empty page).
+        ``page_in_body`` sends ``params`` and ``page`` as the JSON body of the GET instead of the
+        query string, for routes whose schema wants ``page`` as a JSON number (GET /organization
+        answers 400 ``invalid_body`` to a query-string ``page``).
         """
         seen = set()
         params = dict(params or {})
         for page in range(max_pages):
             params["page"] = page
             try:
-                data = self.get(path, params=params)
+                if page_in_body:
+                    data = self.request("GET", path, body=dict(params))
+                else:
+                    data = self.get(path, params=params)
             except CapgoAPIError as err:
                 if err.error in empty_errors:
                     return

@@ -206,6 +206,19 @@ def test_pages_stop_early_when_consumer_stops():
 
 
 @responses.activate
+def test_pages_in_json_body_send_page_as_a_number():
+    rows = [{"id": "org-%d" % i} for i in range(60)]
+    matcher = responses.matchers.json_params_matcher
+    responses.get(URL + "/organization", match=[matcher({"page": 0})], json=rows[0:50])
+    responses.get(URL + "/organization", match=[matcher({"page": 1})], json=rows[50:])
+    client, _, _ = make_client()
+    got = list(client.iter_pages("/organization", page_in_body=True))
+    assert [r["id"] for r in got] == [r["id"] for r in rows]
+    assert [json.loads(c.request.body)["page"] for c in responses.calls] == [0, 1]
+    assert all("page=" not in c.request.url for c in responses.calls)
+
+
+@responses.activate
 def test_cursor_pagination():
     responses.get(URL + "/device", json={"data": [{"device_id": "a"}, {"device_id": "b"}], "nextCursor": "t|b",
                                          "hasMore": True})
