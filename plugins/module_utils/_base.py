@@ -80,6 +80,7 @@ class CapgoModule(object):
         self.params = self.module.params
         self.check_mode = self.module.check_mode
         self.result = dict(changed=False)
+        self.writes_done = 0
         self.client = CapgoClient(
             api_key=self.params["api_key"],
             api_url=self.params["api_url"],
@@ -104,12 +105,29 @@ class CapgoModule(object):
         self.module.fail_json(msg=self.client.scrub(msg), **kwargs)
 
     def explain(self, err):
-        """Hook: a clearer sentence for an API error, or None. The error line is appended."""
+        """Hook: a clearer sentence for an API error, or None. The error line is appended.
+
+        Modules handle their own codes and end with ``return super(...).explain(err)``.
+        """
+        if err.error in ("invalid_apikey", "no_key_provided", "no_jwt_apikey_or_subkey"):
+            return "Capgo refused the credentials: api_key is unknown, expired or missing"
+        if err.error == "invalid_jwt":
+            return "Capgo refused api_key as a session token (it is neither a valid API key nor a valid JWT)"
+        if err.error == "org_requires_expiring_key":
+            return "the organization requires API keys with an expiry date, and this key has none"
+        if err.error == "too_many_requests" and err.more_info.get("reason") == "too_many_failed_auth_attempts":
+            return "Capgo locked this address out after too many failed authentications (15 minutes)"
+        if err.error == "too_many_requests":
+            return "Capgo rate-limited the request; run again later"
+        if err.error == "connection_error":
+            return "cannot connect to api_url %s" % self.client.api_url
         return None
 
     def fail_api(self, err):
         hint = self.explain(err)
         msg = str(err) if not hint else "%s (%s)" % (hint, err)
+        # Only what was really written counts as a change.
+        self.result["changed"] = self.writes_done > 0
         self.module.fail_json(msg=self.client.scrub(msg), api_error=err.to_dict(), **self.result)
 
     # -- running ---------------------------------------------------------
@@ -138,7 +156,9 @@ class CapgoModule(object):
         """A POST/PUT/DELETE: never sent in check mode (a guard against module bugs)."""
         if self.check_mode:
             raise AssertionError("write request %s %s attempted in check mode" % (method, path))
-        return self.api(method, path, params=params, body=body, idempotent=idempotent)
+        response = self.api(method, path, params=params, body=body, idempotent=idempotent)
+        self.writes_done += 1
+        return response
 
 
 class CapgoResource(CapgoModule):

@@ -542,7 +542,7 @@ class Channel(CapgoResource):
                     "(Capgo answers cannot_access_app for both)" % self.app_id)
         if err.error == "invalid_app_id":
             return "app_id %s is not a valid reverse-domain app id" % self.app_id
-        return None
+        return super(Channel, self).explain(err)
 
     def read_channel(self, name):
         try:

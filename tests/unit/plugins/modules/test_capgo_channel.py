@@ -251,3 +251,22 @@ def test_unknown_app_error_is_one_readable_line_without_key(monkeypatch):
 def test_missing_required_argument_fails_before_any_request(monkeypatch):
     result, _ = run_module(monkeypatch, capgo_channel.main, {"app_id": APP})
     assert result["failed"] is True and "channel" in result["msg"]
+
+
+@responses.activate
+def test_failed_write_is_not_a_change(monkeypatch):
+    get_channel()
+    responses.post(URL + "/channel", status=400,
+                   json={"error": "cannot_access_app", "message": "You can't access this app", "moreInfo": {}})
+    result, _ = run(monkeypatch, allow_dev=False)
+    assert result["failed"] is True and result["changed"] is False
+    assert "POST /channel failed: HTTP 400 cannot_access_app" in result["msg"]
+
+
+@responses.activate
+def test_bad_key_message(monkeypatch):
+    responses.get(URL + "/channel", status=401, json={"error": "invalid_apikey", "message": "Invalid apikey"})
+    result, _ = run(monkeypatch)
+    assert result["msg"] == ("Capgo refused the credentials: api_key is unknown, expired or missing "
+                             "(GET /channel failed: HTTP 401 invalid_apikey: Invalid apikey)")
+    assert len(responses.calls) == 1
