@@ -578,12 +578,18 @@ class Channel(CapgoResource):
             self.warn("Making channel %s public makes the other public channel(s) of app %s that share a "
                       "platform private: %s" % (self.name, self.app_id, ", ".join(sorted(others))))
 
+    def check_rollout(self, after):
+        if (after.get("rollout") or {}).get("bundle") and not after.get("bundle"):
+            self.fail("a rollout needs a stable bundle: %s serves none (set bundle as well)" % self.describe())
+
     def check_create(self, desired):
+        self.check_rollout(desired)
         self.check_bundles([desired.get("bundle"), (desired.get("rollout") or {}).get("bundle")])
         if desired.get("public"):
             self.warn_public()
 
     def check_update(self, before, changes):
+        self.check_rollout(self.predict_update(before, changes))
         self.check_bundles([changes.get("bundle"), (changes.get("rollout") or {}).get("bundle")])
         if changes.get("public"):
             self.warn_public()
@@ -620,7 +626,14 @@ class Channel(CapgoResource):
         return after
 
     def create(self, desired):
-        self.write("POST", "/channel", body=self.body(desired), idempotent=True)
+        # Capgo sets a rollout bundle only on an existing channel: create first, then roll out.
+        rollout = dict(desired.get("rollout") or {})
+        first = dict(desired)
+        if rollout.get("bundle"):
+            first.pop("rollout")
+        self.write("POST", "/channel", body=self.body(first), idempotent=True)
+        if rollout.get("bundle"):
+            self.write("POST", "/channel", body=self.body({"rollout": rollout}), idempotent=True)
         return self.after_write()
 
     def update(self, before, changes):

@@ -270,3 +270,25 @@ def test_bad_key_message(monkeypatch):
     assert result["msg"] == ("Capgo refused the credentials: api_key is unknown, expired or missing "
                              "(GET /channel failed: HTTP 401 invalid_apikey: Invalid apikey)")
     assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_create_with_rollout_creates_then_rolls_out(monkeypatch):
+    get_channel()
+    bundles(["1.2.0", "1.0.0"])
+    responses.post(URL + "/channel", json={"status": "ok", "id": 9, "public": False})
+    responses.post(URL + "/channel", json={"status": "ok"})
+    get_channel(channel(id=9, rollout_version_info={"name": "1.2.0", "id": 3}, rolloutPercentageBps=2500))
+    result, _ = run(monkeypatch, bundle="1.0.0", rollout={"bundle": "1.2.0", "percentage": 25})
+    first, second = [json.loads(w.body) for w in writes()]
+    assert first == {"app_id": APP, "channel": "beta", "version": "1.0.0"}
+    assert second == {"app_id": APP, "channel": "beta", "rolloutVersion": "1.2.0", "rolloutPercentageBps": 2500}
+    assert result["changed"] is True and result["channel"]["rollout"]["bundle"] == "1.2.0"
+
+
+@responses.activate
+def test_rollout_without_stable_bundle_fails_before_writing(monkeypatch):
+    get_channel(channel(version=None))
+    result, _ = run(monkeypatch, check_mode=True, rollout={"bundle": "1.2.0"})
+    assert result["failed"] is True and "a rollout needs a stable bundle" in result["msg"]
+    assert len(responses.calls) == 1
