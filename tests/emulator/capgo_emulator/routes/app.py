@@ -5,7 +5,7 @@ import copy
 from ..errors import ApiError
 from ..state import APP_DEFAULTS, DEFAULT_RETENTION
 from . import route
-from .common import is_number, js_parse_int, numeric, valid_app_id
+from .common import js_parse_int, numeric, valid_app_id
 
 MAX_RETENTION = 63113904
 PUT_BOOL_FIELDS = ("expose_metadata", "allow_device_custom_id", "need_onboarding",
