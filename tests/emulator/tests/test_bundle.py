@@ -251,3 +251,12 @@ def test_metadata_errors(emu):
     err(call({"app_id": APP, "version_id": vid}), 400, "no_fields_to_update")
     err(call({"app_id": APP, "version_id": 99999, "link": "x"}), 400, "cannot_find_version")
     err(call({"app_id": APP, "version_id": vid, "link": "x"}, KEY_READER), 400, "cannot_update_bundle_metadata")
+
+
+def test_audit_log_records_bundle_changes(emu):
+    assert create(emu, "2.0.0").status_code == 200
+    emu.call("DELETE", "/bundle", key=KEY_SUPER, params={"app_id": APP, "version": "2.0.0"})
+    r = emu.call("GET", "/organization/audit", key=KEY_SUPER, params={"orgId": ORG1, "tableName": "app_versions"})
+    assert r.status_code == 200, r.text
+    ops = [(e["operation"], e["actor_type"]) for e in r.json()["data"]]
+    assert sorted(ops) == [("INSERT", "apikey"), ("UPDATE", "apikey")]

@@ -393,3 +393,16 @@ def test_delete_channel_scoped_admin(emu):
         400, "cannot_access_app")
     assert emu.call("DELETE", "/channel", key=KEY_CHANNEL_ADMIN,
                     params={"app_id": APP, "channel": "beta"}).status_code == 200
+
+
+def test_audit_log_records_channel_changes(emu):
+    from emu_seed import ORG1
+    post(emu, {"app_id": APP, "channel": "audited"})
+    post(emu, {"app_id": APP, "channel": "audited", "public": True})  # un-publics production
+    emu.call("DELETE", "/channel", key=KEY_SUPER, params={"app_id": APP, "channel": "audited"})
+    r = emu.call("GET", "/organization/audit", key=KEY_SUPER, params={"orgId": ORG1, "tableName": "channels"})
+    assert r.status_code == 200, r.text
+    ops = sorted((e["operation"], e["new_record"]["name"] if e["new_record"] else e["old_record"]["name"])
+                 for e in r.json()["data"])
+    assert ops == sorted([("INSERT", "audited"), ("UPDATE", "audited"), ("UPDATE", "production"),
+                          ("DELETE", "audited")])

@@ -6,7 +6,7 @@ import re
 from ..errors import ApiError
 from . import route
 from ._util_b import check_app_id, paginate, to_int_id, ts
-from .channel import app_channels, bundle_by_id, channel_by_id, col, insert_row, rows
+from .channel import app_channels, audit, bundle_by_id, channel_by_id, col, insert_row, rows
 
 # semver.org's official regular expression (no leading "v").
 SEMVER_RE = re.compile(
@@ -50,10 +50,12 @@ def _missing(body, key):
     return v is None or v == ""
 
 
-def _soft_delete(b, now_iso):
+def _soft_delete(st, b, now_iso, principal):
+    old = dict(b)
     b["deleted"] = True
     b["deleted_at"] = now_iso
     b["updated_at"] = now_iso
+    audit(st, "app_versions", "UPDATE", old, b, principal)
 
 
 # ---------------------------------------------------------------- GET
@@ -132,6 +134,7 @@ def post_bundle(ctx):
         "created_by_apikey_rbac_id": (principal.apikey or {}).get("rbac_id"),
     })
     insert_row(st, "bundles", row)
+    audit(st, "app_versions", "INSERT", None, row, principal)
     st.save()
     return {"status": "success", "bundle": bundle_wire(row)}
 
@@ -156,8 +159,10 @@ def put_bundle(ctx):
     if ch is None:
         raise ApiError("cannot_find_channel", "Cannot find channel", more_info={"channel_id": body["channel_id"]})
     now_iso = ctx.state.stamp()
+    old = dict(ch)
     ch["version"] = b["id"]
     ch["updated_at"] = now_iso
+    audit(st, "channels", "UPDATE", old, ch, principal)
     st.save()
     return {"status": "success", "message": "Bundle %s set to channel %s" % (b.get("name"), ch.get("name"))}
 
@@ -183,11 +188,11 @@ def delete_bundle(ctx):
         if b.get("id") in linked:
             raise ApiError("cannot_delete_linked_version", "Cannot delete a bundle linked to a channel",
                            more_info={"version": name})
-        _soft_delete(b, now_iso)
+        _soft_delete(st, b, now_iso, principal)
     else:
         for b in _app_bundles(st, app_id):
             if b.get("id") not in linked:
-                _soft_delete(b, now_iso)
+                _soft_delete(st, b, now_iso, principal)
     st.save()
     return {"status": "ok"}
 
@@ -212,9 +217,11 @@ def post_bundle_metadata(ctx):
     b = bundle_by_id(st, vid) if vid is not None else None
     if b is None or b.get("app_id") != app_id:
         raise ApiError("cannot_find_version", "Cannot find version", more_info={"version_id": body["version_id"]})
+    old = dict(b)
     for f in ("link", "comment"):
         if body.get(f) is not None:
             b[f] = body[f]
     b["updated_at"] = ctx.state.stamp()
+    audit(st, "app_versions", "UPDATE", old, b, principal)
     st.save()
     return {"status": "ok"}

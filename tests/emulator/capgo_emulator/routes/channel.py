@@ -195,7 +195,7 @@ def insert_row(state, table, row):
         data.append(row)
 
 
-def normalize_public(state, ch, now_iso):
+def normalize_public(state, ch, now_iso, principal=None):
     """DB trigger normalize_public_channel_overlap: at most one public channel per platform."""
     if not col(ch, "public"):
         return
@@ -204,8 +204,20 @@ def normalize_public(state, ch, now_iso):
         if other is ch or not col(other, "public"):
             continue
         if any(col(other, p) for p in mine):
+            old = dict(other)
             other["public"] = False
             other["updated_at"] = now_iso
+            audit(state, "channels", "UPDATE", old, other, principal)
+
+
+def audit(state, table, op, old, new, principal):
+    """Audit-log row as the backend's audit triggers write it (channels, app_versions)."""
+    row = new if new is not None else old
+    org_id = row.get("owner_org")
+    if org_id is None:
+        app = state.app_by_app_id(row.get("app_id"))
+        org_id = app.get("owner_org") if app else None
+    state.add_audit(table, row.get("id"), op, org_id, old, new, principal)
 
 
 def _app_or_refuse(ctx, principal, app_id, perm, code="cannot_access_app"):
@@ -428,9 +440,11 @@ def post_channel(ctx):
                 raise ApiError("invalid_rollout_config", "Rollout version must differ from the stable version")
         if merged.get("rollout_version") is not None and merged.get("rollout_id") is None:
             upd["rollout_id"] = st.uuid()
+        old = dict(existing)
         existing.update(upd)
         existing["updated_at"] = now_iso
-        normalize_public(st, existing, now_iso)
+        audit(st, "channels", "UPDATE", old, existing, principal)
+        normalize_public(st, existing, now_iso, principal)
         st.save()
         return {"status": "ok"}
 
@@ -446,7 +460,8 @@ def post_channel(ctx):
     })
     row.update(upd)
     insert_row(st, "channels", row)
-    normalize_public(st, row, now_iso)
+    audit(st, "channels", "INSERT", None, row, principal)
+    normalize_public(st, row, now_iso, principal)
     st.save()
     if new_version is not None:
         return {"status": "ok", "id": row["id"], "public": row["public"]}
@@ -474,6 +489,7 @@ def delete_channel(ctx):
     if delete_bundle is True or delete_bundle == "true":
         _delete_preview_bundle(ctx, principal, ch)
     remove_channel(st, ch)
+    audit(st, "channels", "DELETE", ch, None, principal)
     st.save()
     return {"status": "ok"}
 
@@ -491,4 +507,6 @@ def _delete_preview_bundle(ctx, principal, ch):
         if other is not ch and b.get("id") in (col(other, "version"), col(other, "rollout_version")):
             raise ApiError("cannot_delete_linked_version", "Bundle is linked to another channel")
     now_iso = ctx.state.stamp()
+    old = dict(b)
     b.update({"deleted": True, "deleted_at": now_iso, "updated_at": now_iso})
+    audit(st, "app_versions", "UPDATE", old, b, principal)
