@@ -406,3 +406,18 @@ def test_audit_log_records_channel_changes(emu):
                  for e in r.json()["data"])
     assert ops == sorted([("INSERT", "audited"), ("UPDATE", "audited"), ("UPDATE", "production"),
                           ("DELETE", "audited")])
+
+
+def test_list_bad_page(emu):
+    err(emu.call("GET", "/channel", key=KEY_SUPER, params={"app_id": APP, "page": "abc"}),
+        400, "cannot_find_channels")
+
+
+def test_rollout_version_by_numeric_id(emu):
+    bid = get_one(emu, "beta").json()["version"]["id"]
+    r = post(emu, {"app_id": APP, "channel": "production", "rolloutVersion": bid})
+    assert r.status_code == 200, r.text
+    assert get_one(emu, "production").json()["rollout_version"] == bid
+    err(post(emu, {"app_id": APP, "channel": "production", "rolloutVersion": "7.7.7"}), 400, "cannot_find_version")
+    assert post(emu, {"app_id": APP, "channel": "production", "rolloutVersion": None}).status_code == 200
+    assert get_one(emu, "production").json()["rollout_version"] is None

@@ -200,7 +200,9 @@ def test_post_errors(emu):
 def test_post_permissions(emu):
     err(post(emu, {"app_id": APP, "device_id": "p1", "channel": "beta"}, key=KEY_READER), 400, "cannot_access_channel")
     err(post(emu, {"app_id": APP, "device_id": "p2", "channel": "beta"}, key=KEY_UPLOADER), 400, "cannot_access_channel")
-    err(post(emu, {"app_id": APP, "device_id": "p3", "channel": "beta"}, key=KEY_MEMBER), 400, "cannot_access_channel")
+    # a channel the key cannot even read is "not found"
+    err(post(emu, {"app_id": APP, "device_id": "p3", "channel": "beta"}, key=KEY_MEMBER), 404, "channel_not_found")
+    err(post(emu, {"app_id": APP_OUT, "device_id": "p3", "channel": "production"}), 404, "channel_not_found")
     assert post(emu, {"app_id": APP, "device_id": "p4", "channel": "beta"}, key=KEY_APP_DEV).status_code == 200
     assert post(emu, {"app_id": APP, "device_id": "p5", "channel": "beta"}, key=KEY_CHANNEL_ADMIN).status_code == 200
     err(post(emu, {"app_id": APP_OUT, "device_id": "p6", "channel": "nope"}), 404, "channel_not_found")
@@ -272,3 +274,26 @@ def test_delete_errors(emu):
     err(emu.call("DELETE", "/device", key=KEY_SUPER, params={"app_id": APP}), 400, "missing_device_id")
     err(emu.call("DELETE", "/device", key=KEY_READER, params={"app_id": APP, "device_id": DEVICE2}),
         400, "cannot_access_app")
+
+
+def test_custom_id_mode(emu):
+    seed = copy.deepcopy(DEFAULT_SEED)
+    seed["devices"][0]["custom_id"] = "user-42"
+    emu.reset(seed)
+    err(get(emu, device_id="user-42"), 404, "device_not_found")
+    d = get(emu, device_id="user-42", customIdMode="true").json()
+    assert d["device_id"] == DEVICE1 and d["custom_id"] == "user-42"
+    body = get(emu, customIdMode="false").json()  # any non-empty query value enables it
+    assert [x["device_id"] for x in body["data"]] == [DEVICE1]
+
+
+def test_cursor_with_pipe_in_device_id(emu):
+    seed = copy.deepcopy(DEFAULT_SEED)
+    seed["devices"] = [{"app_id": APP, "device_id": "a|%d" % i, "updated_at": "2026-01-01T00:00:00Z"}
+                       for i in range(3)]
+    seed["device_overrides"] = []
+    emu.reset(seed)
+    first = get(emu, limit="2").json()
+    assert first["hasMore"] is True
+    rest = get(emu, limit="2", cursor=first["nextCursor"]).json()
+    assert [d["device_id"] for d in first["data"] + rest["data"]] == ["a|0", "a|1", "a|2"]

@@ -137,7 +137,7 @@ def get_device(ctx):
     c_ts = c_id = None
     if isinstance(cursor, str) and cursor:
         if "|" in cursor:
-            c_time, c_id = cursor.rsplit("|", 1)
+            c_time, c_id = cursor.split("|", 1)
             d = parse_iso(c_time)
             c_ts = d.timestamp() if d else None
         else:
@@ -190,6 +190,9 @@ def post_device(ctx):
     try:
         app = st.app_by_app_id(app_id)
         ch = find_channel(st, app_id, channel_name) if app is not None else None
+        if ch is not None and not (principal.has_perm("app.read_channels", app=app)
+                                   or principal.has_perm("channel.read", app=app, channel=ch)):
+            ch = None  # read under the caller's rights: a channel it cannot see is "not found"
         if ch is None:
             raise ApiError("channel_not_found", "Channel not found", status=404,
                            more_info={"app_id": app_id, "channel": channel_name})
