@@ -211,7 +211,7 @@ def test_pages_in_json_body_send_page_as_a_number():
     matcher = responses.matchers.json_params_matcher
     responses.get(URL + "/organization", match=[matcher({"page": 0})], json=rows[0:50])
     responses.get(URL + "/organization", match=[matcher({"page": 1})], json=rows[50:])
-    client, _, _ = make_client()
+    client = make_client()[0]
     got = list(client.iter_pages("/organization", page_in_body=True))
     assert [r["id"] for r in got] == [r["id"] for r in rows]
     assert [json.loads(c.request.body)["page"] for c in responses.calls] == [0, 1]
