@@ -41,6 +41,7 @@ WORK=""
 TEE_FD=""
 COLL=""
 EMU_PID=""
+CHILD_PID=""
 EMU_URL=""
 EMU_STARTED=0
 LOGDIR=""
@@ -68,9 +69,36 @@ stop_emulator() {
     EMU_PID=""
 }
 
+# run_child DIR CMD...: run CMD in DIR as a child in its own process group and wait for it.
+# Waiting with `wait` (not in the foreground) lets INT/TERM reach our traps at once, and the
+# own group lets cleanup end the child with everything it started.
+run_child() {
+    local dir=$1 rc
+    shift
+    (cd "$dir" && exec setsid "$@") < /dev/null &
+    CHILD_PID=$!
+    wait "$CHILD_PID"
+    rc=$?
+    CHILD_PID=""
+    return $rc
+}
+
+stop_child() {
+    if [[ -n "$CHILD_PID" ]] && kill -0 "$CHILD_PID" 2>/dev/null; then
+        kill -TERM -- "-$CHILD_PID" 2>/dev/null
+        for _ in $(seq 1 50); do
+            kill -0 "$CHILD_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL -- "-$CHILD_PID" 2>/dev/null || true
+    fi
+    CHILD_PID=""
+}
+
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
+    stop_child
     stop_emulator
     if [[ -n "$COLL" && -d "$COLL/tests/output" ]]; then
         mkdir -p "$ROOT/tests/output"
@@ -326,8 +354,8 @@ stage_emulator() {
         return 77
     fi
     ensure_emulator_venv || return 1
-    (cd "$COLL/tests/emulator" && PYTHONPATH="$COLL/tests/emulator" \
-        "$VENVS/emulator/bin/python" -m pytest -p no:cacheprovider tests)
+    run_child "$COLL/tests/emulator" env PYTHONPATH="$COLL/tests/emulator" \
+        "$VENVS/emulator/bin/python" -m pytest -p no:cacheprovider tests
 }
 
 stage_checks() {
@@ -370,7 +398,7 @@ ansible_test() {
     venv=$(core_venv "$core")
     local v=()
     [[ "${VERBOSE:-0}" == 1 ]] && v=(-v)
-    (cd "$COLL" && PATH="$venv/bin:$PATH" VIRTUAL_ENV="$venv" "$venv/bin/ansible-test" "$@" "${v[@]}")
+    run_child "$COLL" env PATH="$venv/bin:$PATH" VIRTUAL_ENV="$venv" "$venv/bin/ansible-test" "$@" "${v[@]}"
 }
 
 stage_sanity() {
