@@ -23,7 +23,7 @@ description:
   - O(resource=statistics) returns daily usage (monthly active users, storage, bandwidth) and can
     write an SVG chart of one metric (O(graph), O(dest)).
 author:
-  - capgo.cloud contributors
+  - capgo.cloud contributors (@capgo)
 extends_documentation_fragment:
   - capgo.cloud.capgo
   - capgo.cloud.capgo.INFO_ATTRIBUTES
@@ -466,10 +466,18 @@ statistics_by_app:
   type: dict
   sample: {com.example.app: [{date: "2026-11-01", mau: 120, storage: 1048576, bandwidth: 52428800}]}
 period:
-  description: The days the statistics cover; RV(period.to) is exclusive.
+  description: The days the statistics cover.
   returned: when O(resource=statistics)
   type: dict
-  sample: {from: "2026-10-29", to: "2026-11-28"}
+  contains:
+    from:
+      description: The first day.
+      type: str
+      sample: "2026-10-29"
+    to:
+      description: The day after the last day (exclusive).
+      type: str
+      sample: "2026-11-28"
 graph_path:
   description: Absolute path of the chart (in check mode, where it would be written).
   returned: when O(graph) is set
@@ -1027,8 +1035,8 @@ class Info(CapgoModule):
         date_from, date_to = self.period
         last = date_to - datetime.timedelta(days=1)
         title = "%s \u2014 %s" % (label, self.subject())
-        subtitle = "%s, %s to %s (UTC)" % ("Daily values" if daily else "Running total since %s" % date_from.isoformat(),
-                                          date_from.isoformat(), last.isoformat())
+        kind = "Daily values" if daily else "Running total since %s" % date_from.isoformat()
+        subtitle = "%s, %s to %s (UTC)" % (kind, date_from.isoformat(), last.isoformat())
         y_label = "Users" if unit == "users" else "%s (binary units, 1 MB = 1024 KB)" % label
         points = [(e["date"], e.get(metric) or 0) for e in entries if isinstance(e.get("date"), str)]
         svg = render_chart(title, points, unit=unit, style="bar" if daily else "line", subtitle=subtitle,

@@ -26,7 +26,8 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 def run(monkeypatch, check_mode=False, **args):
-    return run_module(monkeypatch, capgo_info.main, args, check_mode=check_mode)
+    """The module's result (warnings are not asserted here)."""
+    return run_module(monkeypatch, capgo_info.main, args, check_mode=check_mode)[0]
 
 
 def query(call):
@@ -66,7 +67,7 @@ def error(code, message="", status=400):
 ])
 @responses.activate
 def test_bad_input_fails_before_any_request(monkeypatch, args, text):
-    result, _ = run(monkeypatch, **args)
+    result = run(monkeypatch, **args)
     assert result.get("failed") is True
     assert text in result["msg"]
     assert len(responses.calls) == 0
@@ -90,7 +91,7 @@ def org_pages(request):
 @responses.activate
 def test_organizations_are_paged_with_a_json_number_in_the_body(monkeypatch):
     responses.add_callback(responses.GET, URL + "/organization", callback=org_pages)
-    result, _ = run(monkeypatch, resource="organizations")
+    result = run(monkeypatch, resource="organizations")
     assert len(result["organizations"]) == 53
     assert [json.loads(c.request.body) for c in responses.calls] == [{"page": 0}, {"page": 1}]
     assert all(query(c) == {} for c in responses.calls)
@@ -103,7 +104,7 @@ def test_organizations_are_paged_with_a_json_number_in_the_body(monkeypatch):
 def test_organizations_stop_when_the_server_ignores_the_page(monkeypatch):
     # A proxy dropping GET bodies: every request returns the first page.
     responses.get(URL + "/organization", json=[org(i) for i in range(50)])
-    result, _ = run(monkeypatch, resource="organizations")
+    result = run(monkeypatch, resource="organizations")
     assert len(result["organizations"]) == 50
     assert len(responses.calls) == 2
 
@@ -111,21 +112,21 @@ def test_organizations_stop_when_the_server_ignores_the_page(monkeypatch):
 @responses.activate
 def test_organization_by_id_and_unknown_id(monkeypatch):
     responses.get(URL + "/organization", match=[matchers.query_param_matcher({"orgId": ORG})], json=org(1))
-    result, _ = run(monkeypatch, resource="organizations", org_id=ORG)
+    result = run(monkeypatch, resource="organizations", org_id=ORG)
     assert [o["name"] for o in result["organizations"]] == ["Org 1"]
     responses.replace(responses.GET, URL + "/organization", **error("invalid_org_id"))
-    result, _ = run(monkeypatch, resource="organizations", org_id=ORG)
+    result = run(monkeypatch, resource="organizations", org_id=ORG)
     assert result["organizations"] == []
 
 
 @responses.activate
 def test_organizations_updated_since_and_limit_filter_client_side(monkeypatch):
     responses.add_callback(responses.GET, URL + "/organization", callback=org_pages)
-    result, _ = run(monkeypatch, resource="organizations", updated_since="2026-11-27T00:00:00Z")
+    result = run(monkeypatch, resource="organizations", updated_since="2026-11-27T00:00:00Z")
     # updated 2026-11-28 (i % 28 == 27): strictly after
     assert [o["name"] for o in result["organizations"]] == ["Org 27"]
     responses.calls.reset()
-    result, _ = run(monkeypatch, resource="organizations", limit=3)
+    result = run(monkeypatch, resource="organizations", limit=3)
     assert len(result["organizations"]) == 3
     assert len(responses.calls) == 1
 
@@ -138,7 +139,7 @@ def test_members_say_pending_and_carry_the_org(monkeypatch):
         {"uid": "u1", "email": "admin@example.com", "image_url": "", "role": "org_super_admin", "is_tmp": False},
         {"uid": "u2", "email": "dev@example.com", "image_url": "", "role": "org_member", "is_tmp": True},
     ])
-    result, _ = run(monkeypatch, resource="members", org_id=ORG)
+    result = run(monkeypatch, resource="members", org_id=ORG)
     assert result["members"] == [
         {"uid": "u1", "email": "admin@example.com", "image_url": "", "role": "org_super_admin", "pending": False,
          "org_id": ORG},
@@ -156,7 +157,7 @@ def test_apikeys_never_return_secrets(monkeypatch):
         {"id": 2, "name": "hashed", "is_hashed_key": True, "global_permissions": ["org.create"],
          "created_at": "2026-11-01T00:00:00Z", "updated_at": "2026-11-01T00:00:00Z"},
     ])
-    result, _ = run(monkeypatch, resource="apikeys")
+    result = run(monkeypatch, resource="apikeys")
     keys = result["apikeys"]
     assert [k["name"] for k in keys] == ["ci", "hashed"]
     assert [k["hashed"] for k in keys] == [False, True]
@@ -176,7 +177,7 @@ def test_webhooks_all_pages_without_secrets(monkeypatch):
         return 200, {}, json.dumps(hooks[page * 50:(page + 1) * 50])
 
     responses.add_callback(responses.GET, URL + "/webhooks", callback=pages)
-    result, _ = run(monkeypatch, resource="webhooks", org_id=ORG)
+    result = run(monkeypatch, resource="webhooks", org_id=ORG)
     assert len(result["webhooks"]) == 55
     assert [query(c) for c in responses.calls] == [{"orgId": ORG, "page": "0"}, {"orgId": ORG, "page": "1"}]
     assert "whsec_x" not in json.dumps(result)
@@ -200,7 +201,7 @@ def app_pages(request):
 @responses.activate
 def test_apps_every_page_with_page_and_limit(monkeypatch):
     responses.add_callback(responses.GET, URL + "/app", callback=app_pages)
-    result, _ = run(monkeypatch, resource="apps", org_id=ORG)
+    result = run(monkeypatch, resource="apps", org_id=ORG)
     assert len(result["apps"]) == 130
     assert [query(c) for c in responses.calls] == [{"page": "0", "limit": "100", "org_id": ORG},
                                                    {"page": "1", "limit": "100", "org_id": ORG}]
@@ -210,7 +211,7 @@ def test_apps_every_page_with_page_and_limit(monkeypatch):
 @responses.activate
 def test_apps_limit_asks_for_no_more_than_needed(monkeypatch):
     responses.add_callback(responses.GET, URL + "/app", callback=app_pages)
-    result, _ = run(monkeypatch, resource="apps", limit=7)
+    result = run(monkeypatch, resource="apps", limit=7)
     assert len(result["apps"]) == 7
     assert [query(c) for c in responses.calls] == [{"page": "0", "limit": "7"}]
 
@@ -219,9 +220,9 @@ def test_apps_limit_asks_for_no_more_than_needed(monkeypatch):
 def test_app_by_id_and_unknown_app(monkeypatch):
     responses.get(URL + "/app/com.app1.x", json=app(1))
     responses.get(URL + "/app/com.nope.x", **error("cannot_access_app", status=401))
-    result, _ = run(monkeypatch, resource="apps", app_id="com.app1.x")
+    result = run(monkeypatch, resource="apps", app_id="com.app1.x")
     assert [a["app_id"] for a in result["apps"]] == ["com.app1.x"]
-    result, _ = run(monkeypatch, resource="apps", app_id="com.nope.x")
+    result = run(monkeypatch, resource="apps", app_id="com.nope.x")
     assert result["apps"] == []
 
 
@@ -252,7 +253,7 @@ def channel_pages(channels):
 def test_channels_survive_the_page_quirk_and_speak_the_module_language(monkeypatch):
     channels = [chan(i, {"name": "1.0.%d" % (i % 3), "id": 100 + i % 3}) for i in range(120)]
     responses.add_callback(responses.GET, URL + "/channel", callback=channel_pages(channels))
-    result, _ = run(monkeypatch, resource="channels", app_id=APP)
+    result = run(monkeypatch, resource="channels", app_id=APP)
     names = [c["channel"] for c in result["channels"]]
     assert names == ["ch%d" % i for i in range(120)]
     first = result["channels"][0]
@@ -265,7 +266,7 @@ def test_channels_survive_the_page_quirk_and_speak_the_module_language(monkeypat
 def test_channels_limit_stops_after_the_first_page(monkeypatch):
     channels = [chan(i) for i in range(120)]
     responses.add_callback(responses.GET, URL + "/channel", callback=channel_pages(channels))
-    result, _ = run(monkeypatch, resource="channels", app_id=APP, limit=10)
+    result = run(monkeypatch, resource="channels", app_id=APP, limit=10)
     assert len(result["channels"]) == 10
     assert len(responses.calls) == 1
 
@@ -275,9 +276,9 @@ def test_channels_filters(monkeypatch):
     channels = [chan(0, {"name": "1.0.0", "id": 1}), chan(1, {"name": "1.1.0", "id": 2}),
                 chan(2, {"name": "1.0.0", "id": 1}, updated_at="2026-11-20T10:00:00.123456Z")]
     responses.add_callback(responses.GET, URL + "/channel", callback=channel_pages(channels))
-    result, _ = run(monkeypatch, resource="channels", app_id=APP, version="1.0.0")
+    result = run(monkeypatch, resource="channels", app_id=APP, version="1.0.0")
     assert [c["channel"] for c in result["channels"]] == ["ch0", "ch2"]
-    result, _ = run(monkeypatch, resource="channels", app_id=APP, updated_since="2026-11-20T11:00:00+01:00")
+    result = run(monkeypatch, resource="channels", app_id=APP, updated_since="2026-11-20T11:00:00+01:00")
     assert [c["channel"] for c in result["channels"]] == ["ch2"]
 
 
@@ -287,16 +288,16 @@ def test_single_channel_is_asked_from_capgo(monkeypatch):
                   json=chan(1, {"name": "1.1.0", "id": 2}, name="beta"))
     responses.get(URL + "/channel", match=[matchers.query_param_matcher({"app_id": APP, "channel": "nope"})],
                   **error("cannot_find_version"))
-    result, _ = run(monkeypatch, resource="channels", app_id=APP, channel="beta")
+    result = run(monkeypatch, resource="channels", app_id=APP, channel="beta")
     assert [(c["channel"], c["bundle"]) for c in result["channels"]] == [("beta", "1.1.0")]
-    result, _ = run(monkeypatch, resource="channels", app_id=APP, channel="nope")
+    result = run(monkeypatch, resource="channels", app_id=APP, channel="nope")
     assert result["channels"] == []
 
 
 @responses.activate
 def test_unknown_app_fails_with_a_readable_line_without_the_key(monkeypatch):
     responses.get(URL + "/channel", **error("cannot_access_app", "You can't access this app"))
-    result, _ = run(monkeypatch, resource="channels", app_id=APP)
+    result = run(monkeypatch, resource="channels", app_id=APP)
     assert result["failed"] is True
     assert "app com.demo.app does not exist, or this API key may not read it" in result["msg"]
     assert "GET /channel failed: HTTP 400 cannot_access_app: You can't access this app" in result["msg"]
@@ -335,7 +336,7 @@ def device_pages(count, overrides=None):
 @responses.activate
 def test_devices_use_the_cursor_with_pages_of_1000(monkeypatch):
     responses.add_callback(responses.GET, URL + "/device", callback=device_pages(10000))
-    result, _ = run(monkeypatch, resource="devices", app_id=APP)
+    result = run(monkeypatch, resource="devices", app_id=APP)
     assert len(result["devices"]) == 10000
     assert len(responses.calls) == 10
     assert [query(c).get("limit") for c in responses.calls] == ["1000"] * 10
@@ -347,7 +348,7 @@ def test_devices_use_the_cursor_with_pages_of_1000(monkeypatch):
 @responses.activate
 def test_devices_limit_asks_for_no_more_than_needed(monkeypatch):
     responses.add_callback(responses.GET, URL + "/device", callback=device_pages(2500))
-    result, _ = run(monkeypatch, resource="devices", app_id=APP, limit=5)
+    result = run(monkeypatch, resource="devices", app_id=APP, limit=5)
     assert len(result["devices"]) == 5
     assert [query(c)["limit"] for c in responses.calls] == ["5"]
 
@@ -366,10 +367,10 @@ def test_devices_updated_since_is_sent_as_updated_at(monkeypatch):
 def test_devices_channel_and_version_filter_client_side(monkeypatch):
     responses.add_callback(responses.GET, URL + "/device", callback=device_pages(1500, {3: "beta", 1200: "beta",
                                                                                         4: "qa"}))
-    result, _ = run(monkeypatch, resource="devices", app_id=APP, channel="beta")
+    result = run(monkeypatch, resource="devices", app_id=APP, channel="beta")
     assert [d["device_id"][-4:] for d in result["devices"]] == ["0003", "1200"]
     assert all("channel" not in query(c) for c in responses.calls)
-    result, _ = run(monkeypatch, resource="devices", app_id=APP, version="1.0.1", limit=2)
+    result = run(monkeypatch, resource="devices", app_id=APP, version="1.0.1", limit=2)
     assert [d["version_name"] for d in result["devices"]] == ["1.0.1", "1.0.1"]
 
 
@@ -379,9 +380,9 @@ def test_single_device_and_unknown_device(monkeypatch):
                   json=device(1, device_id="d1", channel="beta"))
     responses.get(URL + "/device", match=[matchers.query_param_matcher({"app_id": APP, "device_id": "d2"})],
                   **error("device_not_found", status=404))
-    result, _ = run(monkeypatch, resource="devices", app_id=APP, device_id="d1")
+    result = run(monkeypatch, resource="devices", app_id=APP, device_id="d1")
     assert [(d["device_id"], d["channel"]) for d in result["devices"]] == [("d1", "beta")]
-    result, _ = run(monkeypatch, resource="devices", app_id=APP, device_id="d2")
+    result = run(monkeypatch, resource="devices", app_id=APP, device_id="d2")
     assert result["devices"] == []
 
 
@@ -412,7 +413,7 @@ def test_bundles_say_which_channels_use_them(monkeypatch):
                 chan(2, {"name": "1.0.2", "id": 2}, name="qa")]
     responses.add_callback(responses.GET, URL + "/channel", callback=channel_pages(channels))
     responses.add_callback(responses.GET, URL + "/bundle", callback=bundle_pages([bundle(i) for i in range(100)]))
-    result, _ = run(monkeypatch, resource="bundles", app_id=APP)
+    result = run(monkeypatch, resource="bundles", app_id=APP)
     bundles = dict((b["name"], b) for b in result["bundles"])
     assert len(bundles) == 100
     assert bundles["1.0.2"]["channels"] == ["production", "qa"]
@@ -422,11 +423,11 @@ def test_bundles_say_which_channels_use_them(monkeypatch):
     # two full pages, then the empty page's 400 cannot_get_bundle ends the list
     assert paths().count("/bundle") == 3
 
-    result, _ = run(monkeypatch, resource="bundles", app_id=APP, channel="beta")
+    result = run(monkeypatch, resource="bundles", app_id=APP, channel="beta")
     assert sorted(b["name"] for b in result["bundles"]) == ["1.0.2", "1.0.3"]
-    result, _ = run(monkeypatch, resource="bundles", app_id=APP, version="1.0.7")
+    result = run(monkeypatch, resource="bundles", app_id=APP, version="1.0.7")
     assert [b["name"] for b in result["bundles"]] == ["1.0.7"]
-    result, _ = run(monkeypatch, resource="bundles", app_id=APP, channel="nope")
+    result = run(monkeypatch, resource="bundles", app_id=APP, channel="nope")
     assert result["bundles"] == []
 
 
@@ -434,7 +435,7 @@ def test_bundles_say_which_channels_use_them(monkeypatch):
 def test_app_without_bundles_is_an_empty_list(monkeypatch):
     responses.get(URL + "/channel", json=[])
     responses.get(URL + "/bundle", **error("cannot_get_bundle", "Cannot get bundle"))
-    result, _ = run(monkeypatch, resource="bundles", app_id=APP)
+    result = run(monkeypatch, resource="bundles", app_id=APP)
     assert result["bundles"] == [] and "failed" not in result
 
 
@@ -460,7 +461,7 @@ def test_default_period_is_the_last_30_days_with_to_exclusive():
 def test_statistics_default_period_and_accumulate(monkeypatch):
     monkeypatch.setattr(capgo_info, "utc_today", lambda: datetime.date(2026, 11, 27))
     responses.get(URL + "/statistics/app/" + APP, json=entries(30, "2026-10-29"))
-    result, _ = run(monkeypatch, resource="statistics", app_id=APP)
+    result = run(monkeypatch, resource="statistics", app_id=APP)
     assert query(responses.calls[0]) == {"from": "2026-10-29", "to": "2026-11-28"}
     assert result["period"] == {"from": "2026-10-29", "to": "2026-11-28"}
     assert len(result["statistics"]) == 30
@@ -475,7 +476,7 @@ def test_statistics_default_period_and_accumulate(monkeypatch):
 @responses.activate
 def test_statistics_entries_are_snake_case(monkeypatch):
     responses.get(URL + "/statistics/user", json=[{"date": "2026-11-01T00:00:00.000Z", "mau": 1, "buildTimeSeconds": 5}])
-    result, _ = run(monkeypatch, resource="statistics", **{"from": "2026-11-01", "to": "2026-11-02"})
+    result = run(monkeypatch, resource="statistics", **{"from": "2026-11-01", "to": "2026-11-02"})
     assert result["statistics"] == [{"date": "2026-11-01", "mau": 1, "build_time_seconds": 5}]
     assert urlsplit(responses.calls[0].request.url).path == "/statistics/user"
 
@@ -484,12 +485,12 @@ def test_statistics_entries_are_snake_case(monkeypatch):
 def test_org_statistics_with_breakdown(monkeypatch):
     by_app = [dict(e, app_id="com.a.x") for e in entries(2)] + [dict(e, app_id="com.b.x") for e in entries(2)]
     responses.get(URL + "/statistics/org/" + ORG, json={"global": entries(2), "byApp": by_app})
-    result, _ = run(monkeypatch, resource="statistics", org_id=ORG, breakdown=True,
-                    **{"from": "2026-11-01", "to": "2026-11-03"})
+    result = run(monkeypatch, resource="statistics", org_id=ORG, breakdown=True,
+                 **{"from": "2026-11-01", "to": "2026-11-03"})
     assert query(responses.calls[0])["breakdown"] == "true"
     assert [e["date"] for e in result["statistics"]] == ["2026-11-01", "2026-11-02"]
     assert sorted(result["statistics_by_app"]) == ["com.a.x", "com.b.x"]
-    assert result["statistics_by_app"]["com.a.x"][1] == dict(stat_day(entries(2)[1]))
+    assert result["statistics_by_app"]["com.a.x"][1] == stat_day(entries(2)[1])
 
 
 def stat_day(entry):
@@ -499,7 +500,7 @@ def stat_day(entry):
 @responses.activate
 def test_statistics_without_a_plan_says_so(monkeypatch):
     responses.get(URL + "/statistics/app/" + APP, **error("subscription_required", "Subscription required", 402))
-    result, _ = run(monkeypatch, resource="statistics", app_id=APP)
+    result = run(monkeypatch, resource="statistics", app_id=APP)
     assert result["failed"] is True
     assert "plan does not include API statistics" in result["msg"]
     assert "HTTP 402 subscription_required" in result["msg"]
@@ -519,7 +520,7 @@ def chart_args(dest, **over):
 def test_chart_written_once_then_not_changed(monkeypatch, tmp_path):
     responses.get(URL + "/statistics/app/" + APP, json=entries(5))
     dest = tmp_path / "mau.svg"
-    result, _ = run(monkeypatch, **chart_args(dest))
+    result = run(monkeypatch, **chart_args(dest))
     assert result["changed"] is True
     assert result["graph_path"] == str(dest)
     root = ET.parse(str(dest)).getroot()
@@ -530,7 +531,7 @@ def test_chart_written_once_then_not_changed(monkeypatch, tmp_path):
         "2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05"]
     first = dest.read_bytes()
 
-    result, _ = run(monkeypatch, **chart_args(dest))
+    result = run(monkeypatch, **chart_args(dest))
     assert result["changed"] is False
     assert dest.read_bytes() == first
     assert [p.name for p in tmp_path.iterdir()] == ["mau.svg"]  # no temporary file left behind
@@ -545,7 +546,7 @@ def test_chart_changes_only_when_the_content_changes(monkeypatch, tmp_path):
     assert len(root.findall(".//%srect[@class='bar']" % SVG)) == 5
     assert any((t.text or "").endswith(" MB") for t in root.iter(SVG + "text"))
     responses.replace(responses.GET, URL + "/statistics/app/" + APP, json=entries(5, mau=1, bandwidth=1))
-    result, _ = run(monkeypatch, **chart_args(dest, graph="bandwidth", accumulate=False))
+    result = run(monkeypatch, **chart_args(dest, graph="bandwidth", accumulate=False))
     assert result["changed"] is True
     assert "1 B" in dest.read_text()
 
@@ -554,13 +555,13 @@ def test_chart_changes_only_when_the_content_changes(monkeypatch, tmp_path):
 def test_check_mode_writes_no_chart_but_tells_whether_it_would(monkeypatch, tmp_path):
     responses.get(URL + "/statistics/app/" + APP, json=entries(5))
     dest = tmp_path / "mau.svg"
-    result, _ = run(monkeypatch, check_mode=True, **chart_args(dest))
+    result = run(monkeypatch, check_mode=True, **chart_args(dest))
     assert result["changed"] is True
     assert not os.path.exists(str(dest))
     assert len(result["statistics"]) == 5
 
     run(monkeypatch, **chart_args(dest))
-    result, _ = run(monkeypatch, check_mode=True, **chart_args(dest))
+    result = run(monkeypatch, check_mode=True, **chart_args(dest))
     assert result["changed"] is False
 
 
