@@ -71,6 +71,8 @@ options:
     choices: [present, absent]
     default: present
 notes:
+  - O(api_key) must be an API key; Capgo reads the member list and sends invitations only
+    for API keys (a dashboard session token is refused there).
   - Reading needs C(org.read_members), inviting C(org.invite_user) (inviting an
     C(org_super_admin) also C(org.update_user_roles)), removing C(org.update_user_roles); a key
     cannot grant a role ranked above its own or remove a member ranked above it. C(org_admin)
@@ -244,7 +246,6 @@ class Member(CapgoResource):
                 return "organization %s does not exist" % self.org_id
             if code == "ALREADY_INVITED":
                 return "%s is already a member or invited" % self.email
-            return None
         if err.error == "cannot_access_organization":
             need = {"GET": "org.read_members", "POST": "org.invite_user",
                     "DELETE": "org.update_user_roles"}.get(err.method, "access")
@@ -261,7 +262,7 @@ class Member(CapgoResource):
                     "without an account; cancel it in the Capgo dashboard" % self.email)
         if err.error == "org_requires_expiring_key":
             return "organization %s requires API keys with an expiry date and this key has none" % self.org_id
-        return None
+        return super(Member, self).explain(err)
 
     def read(self):
         rows = self.api("GET", "/organization/members", params={"orgId": self.org_id})

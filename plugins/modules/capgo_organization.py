@@ -124,10 +124,11 @@ notes:
     C(GET /organization) page by page. Capgo accepts C(page) there only as a JSON number, so
     the module sends it in a JSON body of the GET (a C(page) in the query string fails with
     C(invalid_body)). Pages hold 50 organizations; a key that sees fewer needs one GET.
-  - Creating with an API key needs the C(org.create) global permission and a current
-    C(org_admin) or C(org_super_admin) binding on some organization; a dashboard session
-    token works too. The key is then made C(org_super_admin) of the new organization.
-    Updating needs C(org.update_settings) (C(org_admin) or C(org_super_admin)).
+  - O(api_key) must be an API key - Capgo reads and deletes organizations only with API keys
+    (a dashboard session token is refused there). Creating needs a key with the
+    C(org.create) global permission and a current C(org_admin) or C(org_super_admin)
+    binding on some organization; the key is then made C(org_super_admin) of the new
+    organization. Updating needs C(org.update_settings) (C(org_admin) or C(org_super_admin)).
 seealso:
   - module: capgo.cloud.capgo_member
   - module: capgo.cloud.capgo_apikey
@@ -309,6 +310,7 @@ class Organization(CapgoResource):
         self.org_id = self.params["org_id"]
         self.name = self.params["name"]
         self.policy_row = None  # the policy as Capgo returned it after a PUT of this run
+        self.last_row = None  # the whole row that PUT returned
 
     def describe(self):
         if self.org_id:
@@ -396,8 +398,8 @@ class Organization(CapgoResource):
             return ("organization %s requires API keys with an expiry date and this key has none"
                     % (self.org_id or self.name))
         if err.error == "permission_denied" and err.method == "POST":
-            return ("this API key may not create organizations: that needs the org.create global permission "
-                    "and an org_admin or org_super_admin binding, or a dashboard session token as api_key")
+            return ("this API key may not create organizations: that needs a key with the org.create global "
+                    "permission and an org_admin or org_super_admin binding")
         if err.error == "cannot_access_organization":
             return ("this API key may not change %s (needs org.update_settings: org_admin or org_super_admin)"
                     % self.describe())
@@ -405,7 +407,7 @@ class Organization(CapgoResource):
             return ("this API key may not delete %s (needs org.delete: org_super_admin)" % self.describe())
         if err.error == "invalid_max_expiration_days":
             return "max_apikey_expiration_days must be between 1 and 365"
-        return None
+        return super(Organization, self).explain(err)
 
     def get_org(self, org_id):
         try:
@@ -444,9 +446,19 @@ class Organization(CapgoResource):
         row = answer.get("data") if isinstance(answer, dict) else None
         if isinstance(row, dict):
             self.policy_row = policy_from_row(row)
+            self.last_row = row
 
     def read_back(self, org_id):
-        after = self.get_org(org_id)
+        try:
+            after = self.get_org(org_id)
+        except CapgoAPIError as err:
+            # Just made the organization require expiring keys, and this key has no expiry:
+            # it is locked out now. Report the row the PUT returned instead of failing.
+            if err.error != "org_requires_expiring_key" or not self.last_row:
+                raise
+            self.warn("organization %s now requires API keys with an expiry date; this API key has none, so it "
+                      "can no longer use this organization" % org_id)
+            after = org_from_api(self.last_row)
         if after is None:
             self.fail("organization %s was written but cannot be read back" % org_id)
         if self.policy_row:

@@ -189,7 +189,7 @@ def test_create_refused_for_the_key_says_why(monkeypatch):
                          "moreInfo": {}})
     result = run(monkeypatch, name="New team")
     assert result["failed"] is True
-    assert "org.create global permission" in result["msg"] and "session token" in result["msg"]
+    assert "needs a key with the org.create global permission" in result["msg"]
     assert "POST /organization failed: HTTP 403 permission_denied" in result["msg"]
     assert KEY not in json.dumps(result)
 
@@ -310,6 +310,31 @@ def test_resend_policy_check_mode_predicts_changed_without_writing(monkeypatch):
 
 
 @responses.activate
+def test_requiring_expiring_keys_locks_this_key_out_with_a_warning(monkeypatch):
+    get_org(org())
+    put_ok(row(require_apikey_expiration=True))
+    responses.get(URL + "/organization", status=401,
+                  json={"error": "org_requires_expiring_key",
+                        "message": "This organization requires API keys with an expiration date", "moreInfo": {}})
+    result, warnings = run_module(monkeypatch, capgo_organization.main,
+                                  dict(org_id=ORG, require_apikey_expiration=True, resend_policy=True))
+    assert "failed" not in result and result["changed"] is True
+    assert result["organization"]["require_apikey_expiration"] is True
+    assert result["organization"]["name"] == "Demo org"
+    assert any("this API key has none" in w for w in warnings)
+
+
+@responses.activate
+def test_expiring_key_policy_on_read_is_explained(monkeypatch):
+    responses.get(URL + "/organization", status=401,
+                  json={"error": "org_requires_expiring_key",
+                        "message": "This organization requires API keys with an expiration date", "moreInfo": {}})
+    result = run(monkeypatch, org_id=ORG)
+    assert result["failed"] is True
+    assert "requires API keys with an expiry date and this key has none" in result["msg"]
+
+
+@responses.activate
 def test_zero_max_days_removes_the_limit(monkeypatch):
     get_org(org())
     put_ok(row(name="Renamed org"))
@@ -402,5 +427,7 @@ def test_bad_key_error_is_one_line_without_the_key(monkeypatch):
                   json={"error": "invalid_apikey", "message": "Invalid apikey", "moreInfo": {}})
     result = run(monkeypatch, org_id=ORG)
     assert result["failed"] is True
-    assert result["msg"] == "GET /organization failed: HTTP 401 invalid_apikey: Invalid apikey"
+    assert "Capgo refused the credentials" in result["msg"]
+    assert "GET /organization failed: HTTP 401 invalid_apikey: Invalid apikey" in result["msg"]
+    assert "\n" not in result["msg"]
     assert KEY not in json.dumps(result)
