@@ -2,6 +2,7 @@
 
 import ipaddress
 import json
+import math
 import re
 import socket
 import sys
@@ -29,8 +30,65 @@ FAULT_CODES = {
 }
 
 
+_MAX_DOUBLE = sys.float_info.max
+
+
+def _js_int(text):
+    """An integer literal the way JavaScript's JSON.parse reads it (a double; huge -> ±Infinity)."""
+    try:
+        value = int(text)
+    except ValueError:  # more digits than Python converts: certainly beyond a double
+        return float(text)
+    if abs(value) > _MAX_DOUBLE:
+        return math.inf if value > 0 else -math.inf
+    return value
+
+
+def _reject_constant(name):
+    raise ValueError("%s is not JSON" % name)
+
+
+def js_json_loads(text):
+    """json.loads with JavaScript JSON.parse semantics: no NaN/Infinity literals, numbers
+    beyond a double become ±Infinity."""
+    return json.loads(text, parse_int=_js_int, parse_constant=_reject_constant)
+
+
+def js_truthy(value):
+    if value is None or value is False:
+        return False
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value != 0 and not (isinstance(value, float) and math.isnan(value))
+    if isinstance(value, str):
+        return value != ""
+    return True  # true, arrays and objects (even empty ones)
+
+
+def js_object_keys_count(value):
+    """`!body || Object.keys(body).length === 0` -> 0 (empty), else the key count."""
+    if not js_truthy(value):
+        return 0
+    if isinstance(value, (dict, list, str)):
+        return len(value)
+    return 0  # numbers and booleans have no own keys
+
+
+def _js_finite(value):
+    """JSON.stringify writes NaN and ±Infinity as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _js_finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_js_finite(v) for v in value]
+    return value
+
+
 def json_dumps(body):
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        return json.dumps(_js_finite(body), separators=(",", ":"), ensure_ascii=False)
 
 
 def json_response(status, body, headers=None):
@@ -85,17 +143,25 @@ class Ctx:
         if not self._json_tried:
             self._json_tried = True
             try:
-                self._json = (True, json.loads(self.raw_body)) if self.raw_body.strip() \
+                self._json = (True, js_json_loads(self.raw_body)) if self.raw_body.strip() \
                     else (False, None)
-            except ValueError:
+            except (ValueError, RecursionError):
                 self._json = (False, None)
         return self._json
 
     @staticmethod
     def _lower_device_id(data):
-        if isinstance(data.get("device_id"), str):
+        """Both helpers run `if (body.device_id) body.device_id = body.device_id.toLowerCase()`
+        on the parsed value: a truthy non-string throws (500), a value without fields (an
+        array, string, number, boolean) simply has none."""
+        if not isinstance(data, dict):
+            return {}
+        device_id = data.get("device_id")
+        if isinstance(device_id, str):
             data = dict(data)
-            data["device_id"] = data["device_id"].lower()
+            data["device_id"] = device_id.lower()
+        elif js_truthy(device_id):
+            raise TypeError("body.device_id.toLowerCase is not a function")
         return data
 
     def parse_body(self):
@@ -103,23 +169,25 @@ class Ctx:
         ok, value = self._try_json()
         if not ok:
             raise ApiError("invalid_json_parse_body", "Invalid JSON body")
-        if not isinstance(value, dict):
-            raise ApiError("invalid_body", "Invalid body")
+        if value is None:  # `null.device_id` throws in the real helper
+            raise TypeError("Cannot read properties of null (reading 'device_id')")
         return self._lower_device_id(value)
 
     def body_or_query(self):
-        """JSON-or-query input (getBodyOrQuery) of capgo-api.md §1.2."""
+        """JSON-or-query input (getBodyOrQuery) of capgo-api.md §1.2: the query string is
+        used only when the body is not JSON; a parsed body without keys (also `null`, `[]`,
+        numbers, booleans) is 400 invalid_json_parse_body, for GET too."""
         ok, value = self._try_json()
-        if ok and isinstance(value, dict):
-            data = self._lower_device_id(value)
-        else:
+        if not ok:
             data = dict(self.query)
             if self.method in ("GET", "HEAD"):
                 return data
-            data = self._lower_device_id(data)
-        if self.method not in ("GET", "HEAD") and not data:
+            if not data:
+                raise ApiError("invalid_json_parse_body", "Invalid JSON body")
+            return self._lower_device_id(data)
+        if not js_object_keys_count(value):
             raise ApiError("invalid_json_parse_body", "Invalid JSON body")
-        return data
+        return self._lower_device_id(value)
 
     # -------------------------------------------------------------- auth
     def auth_key(self):

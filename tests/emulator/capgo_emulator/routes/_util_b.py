@@ -41,14 +41,20 @@ def js_page_range(page):
         start = _js_number(page)
         end_base = _js_number(page + "1")
     elif isinstance(page, (int, float)):
-        start = float(page)
-        end_base = float(page) + 1
+        try:
+            start = float(page)
+        except OverflowError:
+            start = math.inf
+        end_base = start + 1
     else:
         return None
     if start is None or end_base is None:
         return None
     frm = start * PAGE_SIZE
     to = end_base * PAGE_SIZE - 1
+    # Infinity/NaN offsets are refused by PostgREST (the handler's DB-error branch)
+    if not (math.isfinite(frm) and math.isfinite(to)):
+        return None
     if frm < 0 or frm != int(frm) or to != int(to):
         return None
     frm = int(frm)

@@ -1,5 +1,6 @@
 """/device — GET (one, cursor list), POST (channel override), DELETE (capgo-api.md §2.5)."""
 
+import math
 import re
 
 from .. import ratelimit
@@ -106,7 +107,7 @@ def get_device(ctx):
         raw = body["limit"]
         if isinstance(raw, bool):
             raise ApiError("invalid_limit", "Invalid limit", more_info={"limit": raw})
-        if isinstance(raw, (int, float)) and float(raw).is_integer():
+        if isinstance(raw, (int, float)) and math.isfinite(raw) and float(raw).is_integer():
             limit = int(raw)
         elif isinstance(raw, str) and re.match(r"^\s*\d+\s*$", raw):
             limit = int(raw)

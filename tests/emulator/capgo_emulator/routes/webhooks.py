@@ -8,6 +8,7 @@ URL checks are syntactic only (no DNS): loopback/private/link-local/reserved IP 
 
 import ipaddress
 import json
+import math
 import re
 import socket
 import uuid as _uuid
@@ -75,7 +76,8 @@ def _page(value):
         return 0
     if isinstance(value, bool):
         raise ApiError("invalid_body", "Invalid page", more_info={"page": value})
-    if isinstance(value, (int, float)) and float(value).is_integer() and value >= 0:
+    if (isinstance(value, (int, float)) and math.isfinite(value) and float(value).is_integer()
+            and value >= 0):
         return int(value)
     if isinstance(value, str) and re.match(r"^\d+$", value.strip()):
         return int(value.strip())
