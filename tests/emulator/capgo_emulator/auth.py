@@ -203,7 +203,7 @@ def _fail(ctx, code, message=None):
 def _principal_for_key(ctx, value):
     state = ctx.state
     key = state.apikey_by_value(value)
-    if key is None or state.key_expired(key):
+    if key is None or state.key_expired(key) or state.key_blocked_by_hashed_policy(key):
         _fail(ctx, "invalid_apikey", "Invalid apikey")
     user = state.user(key["user_id"])
     if user is None:

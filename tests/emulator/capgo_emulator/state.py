@@ -264,6 +264,25 @@ class State:
                 return row
         return None
 
+    def key_blocked_by_hashed_policy(self, key):
+        """check_apikey_hashed_key_enforcement: a plain (non-hashed) key bound to an org that
+        enforces hashed API keys (org-, app- or channel-scoped binding) is not found at all."""
+        if key.get("key") is None and key.get("key_hash"):
+            return False
+        for b in self.bindings_of_apikey(key):
+            org_id = b.get("org_id")
+            if b.get("app_id"):
+                app = self.app_by_uuid(b["app_id"])
+                org_id = app["owner_org"] if app else org_id
+            if b.get("channel_id") is not None:
+                chan = self.channel(b["channel_id"])
+                app = self.app_by_app_id(chan["app_id"]) if chan else None
+                org_id = app["owner_org"] if app else org_id
+            org = self.org(org_id) if org_id else None
+            if org and org.get("enforce_hashed_api_keys"):
+                return True
+        return False
+
     def key_expired(self, key):
         exp = key.get("expires_at")
         if not exp:

@@ -169,7 +169,10 @@ def update_app(ctx, app_id):
 def delete_app(ctx, app_id):
     principal = ctx.auth_key()
     state = ctx.state
-    app = state.app_by_app_id(app_id) if valid_app_id(app_id) else None
+    if not valid_app_id(app_id):  # the app-id pattern is checked before the permission
+        raise ApiError("invalid_app_id", "App ID must be a reverse domain string", 400,
+                       {"app_id": app_id})
+    app = state.app_by_app_id(app_id)
     if app is None or not principal.has_perm("app.delete", app=app):
         raise ApiError("cannot_delete_app", "You can't delete this app", 400,
                        {"app_id": app_id})
