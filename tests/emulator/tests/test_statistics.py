@@ -143,10 +143,11 @@ def test_bundle_usage(emu):
     r = stats(emu, "/app/%s/bundle_usage" % APP)
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["labels"] == ["2026-11-01", "2026-11-02", "2026-11-03"]
+    # labels run from `from` to `to` inclusive (generateDateLabels), unlike the series
+    assert body["labels"] == ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"]
     ds = {d["label"]: d for d in body["datasets"]}
     assert set(ds) == {"1.0.0", "1.0.1"}
-    assert ds["1.0.0"]["metaCounts"] == [1, 1, 1] and ds["1.0.1"]["metaCounts"] == [1, 2, 2]
+    assert ds["1.0.0"]["metaCounts"] == [1, 1, 1, 1] and ds["1.0.1"]["metaCounts"] == [1, 2, 2, 2]
     assert ds["1.0.0"]["data"][0] == 50 and ds["1.0.1"]["data"][1] == pytest.approx(66.67)
     err(stats(emu, "/app/%s/bundle_usage" % APP_OUT), 401, "no_access_to_app")
     err(emu.call("GET", "/statistics/app/%s/bundle_usage" % APP, key=KEY_SUPER), 400, "invalid_body")

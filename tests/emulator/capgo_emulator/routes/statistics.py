@@ -3,6 +3,8 @@
 Series are computed from the seeded daily ``stats`` rows: one entry per day starting at
 ``from`` for round(|to - from| / 1 day) days (``to`` exclusive), days after the emulator's
 clock omitted, running sums unless ``noAccumulate=true``.  Query string only.
+bundle_usage / native_usage label every day from ``from`` to ``to`` inclusive (the backend's
+generateDateLabels) and list only versions with some usage in that window.
 """
 
 import datetime as _dt
@@ -62,6 +64,18 @@ def _days(ctx, frm, to):
         if d > now:
             break
         out.append(d)
+    return out
+
+
+def _label_days(frm, to):
+    """generateDateLabels of bundle_usage/native_usage: every day from `from` to `to`, both
+    included (start of day, UTC); none when `from` is after `to`."""
+    start = _dt.datetime(frm.year, frm.month, frm.day, tzinfo=_dt.timezone.utc)
+    end = _dt.datetime(to.year, to.month, to.day, tzinfo=_dt.timezone.utc)
+    out = []
+    while start <= end:
+        out.append(start)
+        start += DAY
     return out
 
 
@@ -171,7 +185,7 @@ def stats_bundle_usage(ctx, app_id):
     principal = ctx.auth_any()
     frm, to, _, _ = _params(ctx)
     _readable_app(ctx, principal, app_id)
-    days = _days(ctx, frm, to)
+    days = _label_days(frm, to)
     devices = [d for d in rows(ctx.state, "devices") if d.get("app_id") == app_id and d.get("version_name")]
     versions = sorted({d["version_name"] for d in devices})
     labels = [d.strftime("%Y-%m-%d") for d in days]
@@ -186,6 +200,19 @@ def stats_bundle_usage(ctx, app_id):
                 totals[i] += 1
     datasets = []
     for v in versions:
+        if not any(counts[v]):  # the live service drops versions without usage
+            continue
         data = [round(c * 100.0 / totals[i], 2) if totals[i] else 0 for i, c in enumerate(counts[v])]
         datasets.append({"label": v, "data": data, "metaCounts": counts[v]})
     return {"labels": labels, "datasets": datasets}
+
+
+@route("GET", "/statistics/app/<app_id>/native_usage")
+def stats_native_usage(ctx, app_id):
+    """Share of devices per native build and day. The emulator keeps no native-build usage,
+    so every series is empty (the live service lists only builds with usage)."""
+    principal = ctx.auth_any()
+    frm, to, _, _ = _params(ctx)
+    _readable_app(ctx, principal, app_id)
+    labels = [d.strftime("%Y-%m-%d") for d in _label_days(frm, to)]
+    return {"labels": labels, "datasets": [], "latestVersion": {"name": "", "percentage": "0.0"}}
