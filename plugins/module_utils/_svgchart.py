@@ -29,6 +29,7 @@ MARGIN_RIGHT = 28
 MARGIN_TOP = 78
 MARGIN_BOTTOM = 64
 MAX_X_LABELS = 10
+MAX_VALUE_LABELS = 15  # up to this many days, each value is written above its point or bar
 COLOR = "#2563eb"
 FONT = "system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif"
 
@@ -260,5 +261,11 @@ def render_chart(title, points, unit="users", style="line", subtitle=None, y_lab
                 % (day.isoformat(), _trim(value, 2), _num(x_center(i)), _num(y_of(value)), day.isoformat(),
                    escape(value_label(value))))
     add('</g>')
+    if 0 < count <= MAX_VALUE_LABELS:
+        short = format_bytes if unit == "bytes" else format_count
+        add('<g class="value-labels" font-size="11" fill="#1f2937" text-anchor="middle">')
+        for i, (day, value) in enumerate(days):
+            add('<text x="%s" y="%s">%s</text>' % (_num(x_center(i)), _num(y_of(value) - 8), escape(short(value))))
+        add('</g>')
     add('</svg>')
     return "\n".join(out) + "\n"

@@ -123,3 +123,11 @@ def test_title_is_escaped_and_empty_data_still_renders():
     root = ET.fromstring(svg.encode("utf-8"))
     assert root.find(SVG + "title").text == "A & <B>"
     assert "No data for this period" in [t.text for t in root.iter(SVG + "text")]
+
+
+def test_short_periods_write_each_value_long_ones_do_not():
+    root = ET.fromstring(chart.render_chart("S", points(3, lambda i: (i + 1) * MB), unit="bytes").encode("utf-8"))
+    labels = [t.text for t in root.find(SVG + "g[@class='value-labels']").iter(SVG + "text")]
+    assert labels == ["1 MB", "2 MB", "3 MB"]
+    root = ET.fromstring(chart.render_chart("S", points(30), unit="users").encode("utf-8"))
+    assert root.find(SVG + "g[@class='value-labels']") is None
