@@ -310,8 +310,9 @@ apikeys:
       type: str
 apps:
   description:
-    - The apps (O(resource=apps)), with every field Capgo returns; C(retention) (seconds) is
-      returned as RV(apps[].retention_days).
+    - The apps (O(resource=apps)), with every field Capgo returns, as M(capgo.cloud.capgo_app) returns
+      an app; C(retention) (seconds) is returned as RV(apps[].retention_days), C(icon_url) as
+      RV(apps[].icon).
   returned: when O(resource=apps)
   type: list
   elements: dict
@@ -331,12 +332,12 @@ apps:
     retention_days:
       description: How long bundles are kept, in days.
       type: float
-    icon_url:
+    icon:
       description: Signed URL of the icon, or an empty string.
       type: str
   sample:
     - {app_id: com.example.app, id: 1d0b3ab8-4a0e-4c55-9c6e-0a1b2c3d4e5f, name: Example, owner_org: 046a36ac-e03c-4590-9257-bd6c9dba9ee8,
-       retention_days: 30, icon_url: "", expose_metadata: false, allow_device_custom_id: true}
+       retention_days: 30, icon: "", expose_metadata: false, allow_device_custom_id: true}
 channels:
   description: The channels (O(resource=channels)), as M(capgo.cloud.capgo_channel) returns a channel.
   returned: when O(resource=channels)
@@ -413,6 +414,9 @@ bundles:
     version:
       description: The same name, under the option name of M(capgo.cloud.capgo_bundle).
       type: str
+    encrypted:
+      description: Whether the bundle is encrypted (it has a session key).
+      type: bool
     channels:
       description: Names of the channels that serve this bundle.
       type: list
@@ -422,7 +426,7 @@ bundles:
       type: list
       elements: str
   sample:
-    - {id: 98, name: 1.4.2, version: 1.4.2, app_id: com.example.app, channels: [production], rollout_channels: [],
+    - {id: 98, name: 1.4.2, version: 1.4.2, encrypted: false, app_id: com.example.app, channels: [production], rollout_channels: [],
        external_url: "https://cdn.example.com/1.4.2.zip", checksum: 3f1c0b6e, created_at: "2026-11-01T00:00:00+00:00"}
 webhooks:
   description: The webhooks of the organization (O(resource=webhooks)), without their signing secrets.
@@ -646,11 +650,13 @@ def apikey_from_api(data):
 
 
 def app_from_api(data):
-    out = dict((snake(k), v) for k, v in data.items() if k != "retention")
+    """An app as capgo_app returns it: ``icon_url`` as ``icon``, ``retention`` (seconds) as ``retention_days``."""
+    out = dict((snake(k), v) for k, v in data.items() if k not in ("retention", "icon_url"))
+    out["icon"] = data.get("icon_url")
     retention = data.get("retention")
     if isinstance(retention, (int, float)) and not isinstance(retention, bool):
-        days = retention / 86400.0
-        out["retention_days"] = int(days) if days.is_integer() else days
+        seconds = int(retention)
+        out["retention_days"] = seconds // 86400 if seconds % 86400 == 0 else round(seconds / 86400.0, 4)
     else:
         out["retention_days"] = None
     return out
@@ -697,6 +703,7 @@ def device_from_api(data):
 def bundle_from_api(data, serving, rolling):
     out = dict((snake(k), v) for k, v in data.items())
     out["version"] = data.get("name")
+    out["encrypted"] = bool(data.get("session_key"))
     out["channels"] = sorted(serving.get(data.get("id"), []))
     out["rollout_channels"] = sorted(rolling.get(data.get("id"), []))
     return out
@@ -1035,9 +1042,9 @@ class Info(CapgoModule):
         date_from, date_to = self.period
         last = date_to - datetime.timedelta(days=1)
         title = "%s \u2014 %s" % (label, self.subject())
-        kind = "Daily values" if daily else "Running total since %s" % date_from.isoformat()
+        kind = "Daily values" if daily else "Running total"
         subtitle = "%s, %s to %s (UTC)" % (kind, date_from.isoformat(), last.isoformat())
-        y_label = "Users" if unit == "users" else "%s (binary units, 1 MB = 1024 KB)" % label
+        y_label = "Users" if unit == "users" else "%s (1 MB = 1024 KB)" % label
         points = [(e["date"], e.get(metric) or 0) for e in entries if isinstance(e.get("date"), str)]
         svg = render_chart(title, points, unit=unit, style="bar" if daily else "line", subtitle=subtitle,
                            y_label=y_label)

@@ -206,6 +206,7 @@ def test_apps_every_page_with_page_and_limit(monkeypatch):
     assert [query(c) for c in responses.calls] == [{"page": "0", "limit": "100", "org_id": ORG},
                                                    {"page": "1", "limit": "100", "org_id": ORG}]
     assert result["apps"][0]["retention_days"] == 30 and "retention" not in result["apps"][0]
+    assert result["apps"][0]["icon"] == "" and "icon_url" not in result["apps"][0]
 
 
 @responses.activate
@@ -419,7 +420,7 @@ def test_bundles_say_which_channels_use_them(monkeypatch):
     assert bundles["1.0.2"]["channels"] == ["production", "qa"]
     assert bundles["1.0.2"]["rollout_channels"] == ["beta"]
     assert bundles["1.0.3"]["channels"] == ["beta"] and bundles["1.0.3"]["version"] == "1.0.3"
-    assert bundles["1.0.4"]["channels"] == []
+    assert bundles["1.0.4"]["channels"] == [] and bundles["1.0.4"]["encrypted"] is False
     # two full pages, then the empty page's 400 cannot_get_bundle ends the list
     assert paths().count("/bundle") == 3
 
