@@ -20,12 +20,9 @@ import json
 import re
 import sys
 
-import yaml
+from urllib.request import urlopen
 
-try:
-    from urllib.request import urlopen
-except ImportError:  # pragma: no cover
-    from urllib2 import urlopen
+import yaml
 
 TASK_RE = re.compile(r"^TASK \[(.*)\] \*+")
 ALLOWED_TASK = ("CREATES", "ROTATES")
