@@ -76,10 +76,16 @@ def test_create_rejects_non_public_url(emu, url):
     err(create(emu, url=url), 400, "invalid_url")
 
 
-@pytest.mark.parametrize("url", ["https://hooks.example.com/x", "http://hooks.example.com:8080/x",
-                                 "https://8.8.8.8/hook", "https://[2001:4860:4860::8888]/h"])
+@pytest.mark.parametrize("url", ["https://hooks.example.com/x", "https://hooks.example.com:8443/x"])
 def test_create_accepts_public_url(emu, url):
     assert create(emu, url=url).status_code == 201
+
+
+@pytest.mark.parametrize("url", ["http://hooks.example.com/x", "https://8.8.8.8/hook",
+                                 "https://[2001:4860:4860::8888]/h"])
+def test_create_refuses_plain_http_and_ip_literals(emu, url):
+    # The live service requires https and a host name, even for public addresses.
+    err(create(emu, url=url), 400, "invalid_url")
 
 
 def test_create_validation(emu):

@@ -2,8 +2,9 @@
 POST /webhooks/deliveries/retry (capgo-api.md §2.8).
 
 The emulator never sends traffic: /webhooks/test records a simulated, successful delivery.
-URL checks are syntactic only (no DNS): loopback/private/link-local/reserved IP literals,
-``localhost`` and names that cannot be public (single label, .local, .internal …) → invalid_url.
+URL checks are syntactic only (no DNS), as strict as the live service: https only, no IP
+literals, no ``localhost`` and no names that cannot be public (single label, .local,
+.internal …) → invalid_url.
 """
 
 import ipaddress
@@ -35,14 +36,6 @@ def webhook_wire(w, with_secret=False):
     return out
 
 
-def _ip_public(ip):
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
-                or ip.is_reserved or ip.is_unspecified
-                or (isinstance(ip, ipaddress.IPv4Address) and ip in ipaddress.ip_network("100.64.0.0/10")))
-
-
 def url_is_public(url):
     if not isinstance(url, str) or not url.strip() or any(c.isspace() for c in url.strip()):
         return False
@@ -52,16 +45,19 @@ def url_is_public(url):
         parts.port  # noqa: B018 — raises ValueError on a bad port
     except ValueError:
         return False
-    if parts.scheme not in ("http", "https") or not host:
+    # The live service requires https and refuses IP literals (public or not) for webhooks.
+    if parts.scheme != "https" or not host:
         return False
     host = host.rstrip(".").lower()
     try:
-        return _ip_public(ipaddress.ip_address(host))
+        ipaddress.ip_address(host)
+        return False
     except ValueError:
         pass
     if re.match(r"^[0-9a-fx.]+$", host) and re.search(r"\d", host):
         try:  # WHATWG URL parsing turns 2130706433 / 0x7f.1 / 127.1 into IPv4 addresses
-            return _ip_public(ipaddress.ip_address(socket.inet_aton(host)))
+            socket.inet_aton(host)
+            return False
         except OSError:
             pass
     if host == "localhost" or "." not in host or host.endswith(NON_PUBLIC_SUFFIXES):
