@@ -32,7 +32,7 @@ options:
     required: true
   email:
     description:
-      - Email address of the person. Compared case-insensitively.
+      - Email address of the person. Compared case-insensitively, and sent in lower case.
       - Capgo's public API can invite only people who already have a Capgo account; for
         anyone else the module fails and says so (invite them from the dashboard, or ask
         them to sign up first).
@@ -320,7 +320,7 @@ class Member(CapgoResource):
     # -- prediction -----------------------------------------------------
 
     def predict_create(self, desired):
-        return {"org_id": self.org_id, "uid": None, "email": self.email, "role": self.invite_role(),
+        return {"org_id": self.org_id, "uid": None, "email": self.email.lower(), "role": self.invite_role(),
                 "pending": True, "image_url": ""}
 
     def predict_update(self, before, changes):
@@ -332,7 +332,7 @@ class Member(CapgoResource):
 
     def invite(self, role):
         self.write("POST", "/organization/members",
-                   body={"orgId": self.org_id, "email": self.email, "invite_type": role})
+                   body={"orgId": self.org_id, "email": self.email.lower(), "invite_type": role})
 
     def read_back(self):
         after = self.read()
@@ -368,7 +368,7 @@ class Member(CapgoResource):
         return self.read_back()
 
     def remove(self):
-        self.write("DELETE", "/organization/members", body={"orgId": self.org_id, "email": self.email})
+        self.write("DELETE", "/organization/members", body={"orgId": self.org_id, "email": self.email.lower()})
 
     def delete(self, before):
         try:

@@ -102,7 +102,7 @@ def test_invite_sends_the_current_role_name_and_returns_pending(monkeypatch):
     members(ADMIN)
     responses.post(URL + "/organization/members", json={"status": "ok"})
     members(ADMIN, member(role="org_admin", is_tmp=True))
-    result = run(monkeypatch, diff=True, role="admin")
+    result = run(monkeypatch, diff=True, role="admin", email="Dev@Example.COM")
     assert result["changed"] is True
     (post,) = writes()
     assert body(post) == {"orgId": ORG, "email": "dev@example.com", "invite_type": "org_admin"}
