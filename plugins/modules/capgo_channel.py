@@ -18,7 +18,7 @@ description:
   - The module reads the channel once, compares only the options you set, and writes only
     what differs. A converged run sends a single GET and reports RV(ignore:changed=false).
 author:
-  - capgo.cloud contributors
+  - capgo.cloud contributors (@capgo)
 extends_documentation_fragment:
   - capgo.cloud.capgo
   - capgo.cloud.capgo.ATTRIBUTES

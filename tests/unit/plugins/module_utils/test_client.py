@@ -18,10 +18,13 @@ KEY = "ae6e7458-c46d-4c00-aa3b-153b0b8520ea"
 
 
 def make_client(retries=5):
+    """A client whose sleeps and warnings are recorded on it (``client.sleeps``, ``client.warnings``)."""
     sleeps = []
     warnings = []
     client = CapgoClient(KEY, api_url=URL, retries=retries, warn=warnings.append, sleep=sleeps.append)
-    return client, sleeps, warnings
+    client.sleeps = sleeps
+    client.warnings = warnings
+    return client
 
 
 def err(code, message="", status=400, **more):
@@ -31,7 +34,7 @@ def err(code, message="", status=400, **more):
 @responses.activate
 def test_sends_raw_key_user_agent_and_timeout():
     responses.get(URL + "/ok", json={"status": "ok"})
-    client, _, _ = make_client()
+    client = make_client()
     assert client.get("/ok") == {"status": "ok"}
     sent = responses.calls[0].request
     assert sent.headers["authorization"] == KEY
@@ -44,7 +47,8 @@ def test_retries_503_then_succeeds_with_warnings():
     responses.get(URL + "/channel", **err("unavailable", status=503))
     responses.get(URL + "/channel", **err("unavailable", status=503))
     responses.get(URL + "/channel", json=[{"id": 1}])
-    client, sleeps, warnings = make_client()
+    client = make_client()
+    sleeps, warnings = client.sleeps, client.warnings
     assert client.get("/channel") == [{"id": 1}]
     assert len(responses.calls) == 3
     assert len(sleeps) == 2 and all(0 < s <= 20 for s in sleeps)
@@ -57,7 +61,8 @@ def test_429_honours_retry_after_header():
     responses.get(URL + "/device", status=429, headers={"Retry-After": "7"},
                   json={"error": "too_many_requests", "message": "Too many requests", "moreInfo": {}})
     responses.get(URL + "/device", json={"data": []})
-    client, sleeps, _ = make_client()
+    client = make_client()
+    sleeps = client.sleeps
     client.get("/device")
     assert 7 <= sleeps[0] < 7.2
 
@@ -66,7 +71,8 @@ def test_429_honours_retry_after_header():
 def test_429_honours_more_info_retry_after_seconds_and_is_retried_for_post():
     responses.post(URL + "/device", **err("too_many_requests", status=429, retryAfterSeconds=3))
     responses.post(URL + "/device", json={"status": "ok"})
-    client, sleeps, _ = make_client()
+    client = make_client()
+    sleeps = client.sleeps
     assert client.post("/device", body={"a": 1}) == {"status": "ok"}
     assert 3 <= sleeps[0] < 3.2
 
@@ -75,7 +81,8 @@ def test_429_honours_more_info_retry_after_seconds_and_is_retried_for_post():
 def test_429_beyond_wait_budget_fails_with_retry_after():
     responses.post(URL + "/device", status=429, headers={"Retry-After": "500"},
                    json={"error": "too_many_requests", "message": "Too many requests"})
-    client, sleeps, _ = make_client()
+    client = make_client()
+    sleeps = client.sleeps
     with pytest.raises(CapgoAPIError) as info:
         client.post("/device", body={"a": 1})
     assert sleeps == []
@@ -86,7 +93,8 @@ def test_429_beyond_wait_budget_fails_with_retry_after():
 @responses.activate
 def test_no_retry_on_401():
     responses.get(URL + "/app", **err("invalid_apikey", "Invalid apikey", status=401))
-    client, sleeps, _ = make_client()
+    client = make_client()
+    sleeps = client.sleeps
     with pytest.raises(CapgoAPIError) as info:
         client.get("/app")
     assert len(responses.calls) == 1 and sleeps == []
@@ -96,7 +104,7 @@ def test_no_retry_on_401():
 @responses.activate
 def test_non_idempotent_post_not_retried_on_503_or_500():
     responses.post(URL + "/bundle", **err("unavailable", status=503))
-    client, _, _ = make_client()
+    client = make_client()
     with pytest.raises(CapgoAPIError):
         client.post("/bundle", body={"x": 1})
     assert len(responses.calls) == 1
@@ -105,7 +113,7 @@ def test_non_idempotent_post_not_retried_on_503_or_500():
 @responses.activate
 def test_500_never_retried():
     responses.get(URL + "/channel", **err("unknown_error", "Unknown error", status=500))
-    client, _, _ = make_client()
+    client = make_client()
     with pytest.raises(CapgoAPIError):
         client.get("/channel")
     assert len(responses.calls) == 1
@@ -115,7 +123,7 @@ def test_500_never_retried():
 def test_idempotent_post_retried_on_502():
     responses.post(URL + "/channel", **err("bad_gateway", status=502))
     responses.post(URL + "/channel", json={"status": "ok"})
-    client, _, _ = make_client()
+    client = make_client()
     assert client.post("/channel", body={"app_id": "a.b"}, idempotent=True) == {"status": "ok"}
 
 
@@ -123,7 +131,8 @@ def test_idempotent_post_retried_on_502():
 def test_retries_exhausted_raise_last_error():
     for _ in range(3):
         responses.get(URL + "/app", **err("unavailable", status=503))
-    client, sleeps, _ = make_client(retries=2)
+    client = make_client(retries=2)
+    sleeps = client.sleeps
     with pytest.raises(CapgoAPIError) as info:
         client.get("/app")
     assert len(responses.calls) == 3 and len(sleeps) == 2
@@ -133,7 +142,7 @@ def test_retries_exhausted_raise_last_error():
 @responses.activate
 def test_zero_retries_disables_retry():
     responses.get(URL + "/app", **err("unavailable", status=503))
-    client, _, _ = make_client(retries=0)
+    client = make_client(retries=0)
     with pytest.raises(CapgoAPIError):
         client.get("/app")
     assert len(responses.calls) == 1
@@ -143,7 +152,8 @@ def test_zero_retries_disables_retry():
 def test_connection_error_retried_for_get_then_typed_error():
     responses.get(URL + "/app", body=requests.exceptions.ConnectionError("boom"))
     responses.get(URL + "/app", body=requests.exceptions.ConnectionError("boom"))
-    client, sleeps, warnings = make_client(retries=1)
+    client = make_client(retries=1)
+    sleeps, warnings = client.sleeps, client.warnings
     with pytest.raises(CapgoAPIError) as info:
         client.get("/app")
     assert info.value.status is None and info.value.error == "connection_error"
@@ -153,7 +163,7 @@ def test_connection_error_retried_for_get_then_typed_error():
 @responses.activate
 def test_error_line_has_code_message_status_method_path_and_no_key():
     responses.get(URL + "/channel", **err("cannot_access_app", "You can't access this app " + KEY))
-    client, _, _ = make_client()
+    client = make_client()
     with pytest.raises(CapgoAPIError) as info:
         client.get("/channel", params={"app_id": "com.demo.app"})
     line = str(info.value)
@@ -164,7 +174,7 @@ def test_error_line_has_code_message_status_method_path_and_no_key():
 @responses.activate
 def test_non_json_error_body():
     responses.get(URL + "/channel", status=502, body="<html>Bad gateway</html>")
-    client, _, _ = make_client(retries=0)
+    client = make_client(retries=0)
     with pytest.raises(CapgoAPIError) as info:
         client.get("/channel")
     assert info.value.error == "http_502"
@@ -181,7 +191,7 @@ def test_pages_survive_the_page_quirk():
                   json=rows[50:550])
     responses.get(URL + "/bundle", match=[responses.matchers.query_param_matcher({"app_id": "a.b", "page": "2"})],
                   json=rows[100:1050])
-    client, _, _ = make_client()
+    client = make_client()
     got = list(client.iter_pages("/bundle", params={"app_id": "a.b"}, empty_errors=("cannot_get_bundle",)))
     assert [r["id"] for r in got] == list(range(120))
     assert len(responses.calls) == 3
@@ -191,7 +201,7 @@ def test_pages_survive_the_page_quirk():
 def test_pages_stop_on_empty_error_code():
     responses.get(URL + "/bundle", json=[{"id": i} for i in range(50)])
     responses.get(URL + "/bundle", **err("cannot_get_bundle", "Cannot get bundle"))
-    client, _, _ = make_client()
+    client = make_client()
     assert len(list(client.iter_pages("/bundle", empty_errors=("cannot_get_bundle",)))) == 50
     assert len(responses.calls) == 2
 
@@ -199,7 +209,7 @@ def test_pages_stop_on_empty_error_code():
 @responses.activate
 def test_pages_stop_early_when_consumer_stops():
     responses.get(URL + "/channel", json=[{"id": i} for i in range(50)])
-    client, _, _ = make_client()
+    client = make_client()
     it = client.iter_pages("/channel")
     assert next(it)["id"] == 0
     assert len(responses.calls) == 1
@@ -211,7 +221,7 @@ def test_pages_in_json_body_send_page_as_a_number():
     matcher = responses.matchers.json_params_matcher
     responses.get(URL + "/organization", match=[matcher({"page": 0})], json=rows[0:50])
     responses.get(URL + "/organization", match=[matcher({"page": 1})], json=rows[50:])
-    client = make_client()[0]
+    client = make_client()
     got = list(client.iter_pages("/organization", page_in_body=True))
     assert [r["id"] for r in got] == [r["id"] for r in rows]
     assert [json.loads(c.request.body)["page"] for c in responses.calls] == [0, 1]
@@ -223,7 +233,7 @@ def test_cursor_pagination():
     responses.get(URL + "/device", json={"data": [{"device_id": "a"}, {"device_id": "b"}], "nextCursor": "t|b",
                                          "hasMore": True})
     responses.get(URL + "/device", json={"data": [{"device_id": "c"}], "hasMore": False})
-    client, _, _ = make_client()
+    client = make_client()
     got = [d["device_id"] for d in client.iter_cursor("/device", params={"app_id": "a.b"}, page_size=2)]
     assert got == ["a", "b", "c"]
     assert "cursor=t%7Cb" in responses.calls[1].request.url
@@ -233,6 +243,6 @@ def test_cursor_pagination():
 @responses.activate
 def test_json_body_sent():
     responses.post(URL + "/channel", json={"status": "ok"})
-    client, _, _ = make_client()
+    client = make_client()
     client.post("/channel", body={"app_id": "a.b", "channel": "x"})
     assert json.loads(responses.calls[0].request.body) == {"app_id": "a.b", "channel": "x"}
