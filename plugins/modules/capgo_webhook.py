@@ -53,9 +53,11 @@ options:
     default: present
   url:
     description:
-      - The http(s) URL Capgo sends the events to. Required to create a webhook.
-      - Capgo refuses URLs that do not resolve to a public host (C(localhost), private or
-        link-local addresses, C(.local) or C(.internal) names, ...).
+      - The URL Capgo sends the events to. Required to create a webhook.
+      - Capgo refuses URLs that do not lead to a public host name (C(localhost), IP
+        addresses, C(.local) or C(.internal) names, ...), and the live service refuses
+        plain C(http://) URLs; use C(https://). The module checks only that the URL is an
+        http(s) URL with a host, and leaves the rest to Capgo (C(invalid_url)).
     type: str
   events:
     description:
@@ -272,7 +274,8 @@ class Webhook(CapgoResource):
         if err.error == "invalid_org_id":
             return "organization %s does not exist, or this API key cannot access it" % self.org_id
         if err.error == "invalid_url":
-            return "Capgo refuses url %s: it must be an http(s) URL of a public host" % self.params.get("url")
+            return ("Capgo refuses url %s: it must be an https URL whose host is a public host name"
+                    % self.params.get("url"))
         if err.error == "org_requires_expiring_key":
             return ("organization %s requires API keys with an expiration date, and this key has none"
                     % self.org_id)

@@ -196,7 +196,7 @@ def test_private_url_refusal_is_explained(monkeypatch):
                    json={"error": "invalid_url", "message": "URL must resolve to a public host", "moreInfo": {}})
     result = run(monkeypatch, url="http://localhost:8080/x", events=["apps"])
     assert result["failed"] is True
-    assert "Capgo refuses url http://localhost:8080/x: it must be an http(s) URL of a public host" in result["msg"]
+    assert "Capgo refuses url http://localhost:8080/x: it must be an https URL whose host is a public host name" in result["msg"]
     assert "POST /webhooks failed: HTTP 400 invalid_url" in result["msg"]
 
 
