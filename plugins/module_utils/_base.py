@@ -78,6 +78,8 @@ class CapgoModule(object):
                                   exception="".join(traceback.format_exception_only(type(REQUESTS_IMPORT_ERROR),
                                                                                    REQUESTS_IMPORT_ERROR)))
         self.params = self.module.params
+        if not self.params.get("api_key"):
+            self.module.fail_json(msg="api_key is empty: set it, or CAPGO_API_KEY / CAPGO_TOKEN in the environment")
         self.check_mode = self.module.check_mode
         self.result = dict(changed=False)
         self.writes_done = 0
@@ -102,6 +104,7 @@ class CapgoModule(object):
         self.module.warn(self.client.scrub(msg) if hasattr(self, "client") else msg)
 
     def fail(self, msg, **kwargs):
+        kwargs.setdefault("changed", self.writes_done > 0)
         self.module.fail_json(msg=self.client.scrub(msg), **kwargs)
 
     def explain(self, err):
@@ -128,7 +131,8 @@ class CapgoModule(object):
         msg = str(err) if not hint else "%s (%s)" % (hint, err)
         # Only what was really written counts as a change.
         self.result["changed"] = self.writes_done > 0
-        self.module.fail_json(msg=self.client.scrub(msg), api_error=err.to_dict(), **self.result)
+        result = dict((k, v) for k, v in self.result.items() if k not in ("msg", "api_error"))
+        self.module.fail_json(msg=self.client.scrub(msg), api_error=err.to_dict(), **result)
 
     # -- running ---------------------------------------------------------
 

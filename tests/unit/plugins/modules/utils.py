@@ -43,6 +43,8 @@ def run_module(monkeypatch, main, args, check_mode=False, diff=False):
     warnings = []
     args = dict(args)
     args.setdefault("api_key", "11111111-2222-3333-4444-555555555555")
+    if args["api_key"] is None:  # let the module fall back to the environment
+        del args["api_key"]
     args.setdefault("api_url", "https://capgo.test")
     args.setdefault("retries", 0)
     if check_mode:
