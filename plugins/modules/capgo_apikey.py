@@ -329,14 +329,14 @@ diff:
   type: dict
 """
 
-import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from ansible.module_utils import basic
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.capgo.cloud.plugins.module_utils._base import CapgoResource, is_uuid
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError, CapgoClient
+from ansible_collections.capgo.cloud.plugins.module_utils._resources import apikey_from_api, format_expiry, parse_expiry
 
 ROLE_SCOPES = {
     "org_super_admin": "org", "org_admin": "org", "org_billing_admin": "org", "apikey_manager": "org",
@@ -350,65 +350,8 @@ ROLES = list(ROLE_SCOPES)
 # Capgo's 2026-05-27 migration of mode keys (capgo-api.md section 1.5).
 MODE_APP_ROLE = {"all": "app_admin", "write": "app_developer", "upload": "app_uploader", "read": "app_reader"}
 NO_EXPIRY = ("", "never", "none", "null")
-EXPIRY_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
-                       r"\s*(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?$")
 CREATE_REFUSED = "Capgo refuses API keys creating API keys: use a dashboard session token as api_key"
 BINDINGS_REFUSED = "Capgo lets only a dashboard session token change a key's bindings: use one as api_key"
-
-
-def parse_expiry(text):
-    """A datetime (naive, UTC) from an ISO 8601 date or date-time; None when it is not one."""
-    match = EXPIRY_RE.match(("%s" % text).strip())
-    if not match:
-        return None
-    year, month, day, hour, minute, second, fraction, zone = match.groups()
-    try:
-        value = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
-                         int((fraction or "0")[:6].ljust(6, "0")))
-    except ValueError:
-        return None
-    if zone and zone not in ("Z", "z", "UTC"):
-        digits = zone[1:].replace(":", "")
-        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
-        value = value - offset if zone[0] == "+" else value + offset
-    return value
-
-
-def format_expiry(value):
-    """The canonical form used in comparisons, requests and results (UTC, milliseconds at most)."""
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
-    millis = value.microsecond // 1000
-    return text + (".%03dZ" % millis if millis else "Z")
-
-
-def expiry_from_api(value):
-    if value is None:
-        return None
-    parsed = parse_expiry(value)
-    return format_expiry(parsed) if parsed is not None else value
-
-
-def apikey_from_api(data, hashed=None):
-    """An /apikey object in the module's language (the secret only when the API sent it)."""
-    state = {
-        "id": data.get("id"),
-        "name": data.get("name"),
-        "user_id": data.get("user_id"),
-        "rbac_id": data.get("rbac_id"),
-        "created_at": data.get("created_at"),
-        "updated_at": data.get("updated_at"),
-        "expires_at": expiry_from_api(data.get("expires_at")),
-        "global_permissions": data.get("global_permissions") or [],
-    }
-    if data.get("is_hashed_key") is not None:
-        state["hashed"] = bool(data["is_hashed_key"])
-    elif hashed is not None:
-        state["hashed"] = bool(hashed)
-    else:
-        state["hashed"] = data.get("key_hash") is not None and data.get("key") is None
-    if data.get("key"):
-        state["key"] = data["key"]
-    return state
 
 
 class ApiKey(CapgoResource):

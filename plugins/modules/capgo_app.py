@@ -226,8 +226,8 @@ from urllib.parse import unquote, urlparse
 
 from ansible_collections.capgo.cloud.plugins.module_utils._base import CapgoResource, is_uuid
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
+from ansible_collections.capgo.cloud.plugins.module_utils._resources import SECONDS_PER_DAY, app_from_api, seconds_to_days
 
-SECONDS_PER_DAY = 86400
 # PUT /app rejects retention >= 63113904 seconds (retention_to_big) and < 0 (retention_to_small).
 RETENTION_LIMIT_SECONDS = 63113904
 MAX_RETENTION_DAYS = (RETENTION_LIMIT_SECONDS - 1) // SECONDS_PER_DAY  # 730
@@ -245,16 +245,6 @@ def days_to_seconds(days):
     if days is None:
         return None
     return int(days) * SECONDS_PER_DAY
-
-
-def seconds_to_days(seconds):
-    """Capgo's ``retention`` as days: an int when whole, else a float (4 decimals)."""
-    if seconds is None:
-        return None
-    seconds = int(seconds)
-    if seconds % SECONDS_PER_DAY == 0:
-        return seconds // SECONDS_PER_DAY
-    return round(seconds / float(SECONDS_PER_DAY), 4)
 
 
 def check_retention_days(days):
@@ -285,15 +275,6 @@ def icon_key(value):
         return value
     value = re.sub(r"^images/", "", value)
     return value.lstrip("/")
-
-
-def app_from_api(data):
-    """A Capgo app row in the module's language."""
-    state = dict(data or {})
-    state["icon"] = state.pop("icon_url", None)
-    retention = state.pop("retention", None)
-    state["retention_days"] = seconds_to_days(retention)
-    return state
 
 
 class App(CapgoResource):

@@ -295,6 +295,7 @@ import re
 
 from ansible_collections.capgo.cloud.plugins.module_utils._base import CapgoResource
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
+from ansible_collections.capgo.cloud.plugins.module_utils._resources import bundle_from_api, channel_bundle_ids
 
 SEMVER_RE = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
@@ -302,24 +303,12 @@ SEMVER_RE = re.compile(
     r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$")
 IMMUTABLE = ("external_url", "checksum", "session_key", "key_id")
 METADATA = ("link", "comment")
-# Fields of a bundle returned as they are (snake_case on the wire already).
-PLAIN_FIELDS = ("id", "app_id", "external_url", "checksum", "session_key", "key_id", "link", "comment",
-                "storage_provider", "min_update_version", "native_packages", "manifest_count", "cli_version",
-                "owner_org", "user_id", "created_at", "updated_at")
 NEW_BUNDLE = {
     "id": None, "key_id": None, "session_key": None, "link": None, "comment": None,
     "storage_provider": "external", "min_update_version": None, "native_packages": None, "manifest_count": 0,
     "cli_version": None, "owner_org": None, "user_id": None, "created_at": None, "updated_at": None,
 }
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-
-
-def bundle_from_api(data):
-    """A bundle row of the API in the module's language (``name`` → ``version``)."""
-    state = dict((key, data.get(key)) for key in PLAIN_FIELDS)
-    state["version"] = data.get("name")
-    state["encrypted"] = bool(data.get("session_key"))
-    return state
 
 
 def parse_time(value):
@@ -512,11 +501,9 @@ class Bundle(CapgoResource):
         used = {}
         for channel in self.channels():
             name = channel.get("name")
-            version = channel.get("version")
-            if isinstance(version, dict) and version.get("id") is not None:
-                used.setdefault(version["id"], []).append(name)
-            rollout = channel.get("rollout_version_info")
-            rollout_id = rollout.get("id") if isinstance(rollout, dict) else channel.get("rollout_version")
+            served, rollout_id = channel_bundle_ids(channel)
+            if served is not None:
+                used.setdefault(served, []).append(name)
             if rollout_id is not None:
                 used.setdefault(rollout_id, []).append("%s (rollout)" % name)
         return used

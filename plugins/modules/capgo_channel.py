@@ -328,33 +328,18 @@ diff:
 
 from ansible_collections.capgo.cloud.plugins.module_utils._base import CapgoResource, drop_none
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
+from ansible_collections.capgo.cloud.plugins.module_utils._resources import (
+    AUTO_PAUSE_API,
+    CHANNEL_FLAGS,
+    channel_from_api,
+)
 
-FLAGS = {
-    "public": "public",
-    "disable_auto_update_under_native": "disableAutoUpdateUnderNative",
-    "disable_auto_update": "disableAutoUpdate",
-    "allow_device_self_set": "allow_device_self_set",
-    "allow_emulator": "allow_emulator",
-    "allow_device": "allow_device",
-    "allow_dev": "allow_dev",
-    "allow_prod": "allow_prod",
-}
 PLATFORMS = ("ios", "android", "electron")
 ROLLOUT_API = {
     "bundle": "rolloutVersion",
     "enabled": "rolloutEnabled",
     "paused": "rolloutPaused",
     "cache_ttl_seconds": "rolloutCacheTtlSeconds",
-}
-AUTO_PAUSE_API = {
-    "enabled": "autoPauseEnabled",
-    "window_minutes": "autoPauseWindowMinutes",
-    "failure_rate_bps": "autoPauseFailureRateBps",
-    "confidence": "autoPauseConfidence",
-    "min_attempts": "autoPauseMinAttempts",
-    "min_failures": "autoPauseMinFailures",
-    "action": "autoPauseAction",
-    "cooldown_minutes": "autoPauseCooldownMinutes",
 }
 NO_ROLLOUT = {"bundle": None, "percentage": 0.0, "enabled": False, "paused": False}
 NEW_CHANNEL = {
@@ -384,39 +369,9 @@ BOUNDS = {
 }
 
 
-def channel_from_api(data):
-    """A GET /channel object in the module's language."""
-    version = data.get("version") or {}
-    rollout_info = data.get("rollout_version_info") or {}
-    bps = data.get("rolloutPercentageBps") or 0
-    state = {
-        "id": data.get("id"),
-        "app_id": data.get("app_id"),
-        "channel": data.get("name"),
-        "bundle": version.get("name"),
-        "bundle_id": version.get("id"),
-        "rollout": {
-            "bundle": rollout_info.get("name"),
-            "percentage": bps / 100.0,
-            "enabled": bool(data.get("rolloutEnabled")),
-            "paused": data.get("rolloutPausedAt") is not None,
-            "cache_ttl_seconds": data.get("rolloutCacheTtlSeconds"),
-        },
-        "rollout_paused_at": data.get("rolloutPausedAt"),
-        "rollout_pause_reason": data.get("rolloutPauseReason"),
-        "auto_pause": dict((key, data.get(api)) for key, api in AUTO_PAUSE_API.items()),
-        "created_at": data.get("created_at"),
-        "updated_at": data.get("updated_at"),
-        "created_by": data.get("created_by"),
-    }
-    for key, api in FLAGS.items():
-        state[key] = data.get(api)
-    return state
-
-
 class Channel(CapgoResource):
     resource_key = "channel"
-    managed = ("bundle",) + tuple(FLAGS) + ("rollout", "auto_pause")
+    managed = ("bundle",) + tuple(CHANNEL_FLAGS) + ("rollout", "auto_pause")
     create_defaults = NEW_CHANNEL
 
     def __init__(self):
@@ -598,7 +553,7 @@ class Channel(CapgoResource):
 
     def body(self, changes):
         body = {"app_id": self.app_id, "channel": self.name}
-        for key, api in FLAGS.items():
+        for key, api in CHANNEL_FLAGS.items():
             if key in changes:
                 body[api] = changes[key]
         if "bundle" in changes:

@@ -233,38 +233,10 @@ import time
 
 from ansible_collections.capgo.cloud.plugins.module_utils._base import CapgoResource
 from ansible_collections.capgo.cloud.plugins.module_utils._client import RETRY_WAIT_BUDGET, CapgoAPIError
+from ansible_collections.capgo.cloud.plugins.module_utils._resources import device_from_api
 
-# Fields of a GET /device answer, in the module's language (API name -> option-style name).
-DEVICE_FIELDS = {
-    "custom_id": "custom_id",
-    "platform": "platform",
-    "version_name": "version_name",
-    "version": "bundle_id",
-    "version_build": "version_build",
-    "plugin_version": "plugin_version",
-    "os_version": "os_version",
-    "is_prod": "is_prod",
-    "is_emulator": "is_emulator",
-    "install_source": "install_source",
-    "key_id": "key_id",
-    "country_code": "country_code",
-    "updated_at": "updated_at",
-}
 OVERRIDE_EXPIRY_DAYS = 90
 UTC = datetime.timezone.utc
-
-
-def device_from_api(data):
-    """A GET /device object in the module's language (``channel`` None when no override)."""
-    state = {
-        "app_id": data.get("app_id"),
-        "device_id": data.get("device_id"),
-        "channel": data.get("channel"),
-        "seen": True,
-    }
-    for api, key in DEVICE_FIELDS.items():
-        state[key] = data.get(api)
-    return state
 
 
 class Device(CapgoResource):

@@ -160,25 +160,11 @@ import re
 
 from ansible_collections.capgo.cloud.plugins.module_utils._base import CapgoResource, is_uuid
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
+from ansible_collections.capgo.cloud.plugins.module_utils._resources import LEGACY_ROLES, map_role, member_from_api
 
 ORG_ROLES = ("org_member", "org_billing_admin", "org_admin", "org_super_admin")
-LEGACY_ROLES = {
-    "read": "org_member",
-    "upload": "org_member",
-    "write": "org_member",
-    "admin": "org_admin",
-    "super_admin": "org_super_admin",
-}
 DEFAULT_ROLE = "org_member"
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def map_role(role):
-    """A role name (current, older, or an older ``invite_*`` name) as (current name, pending)."""
-    pending = False
-    if isinstance(role, str) and role.startswith("invite_"):
-        role, pending = role[len("invite_"):], True
-    return LEGACY_ROLES.get(role, role), pending
 
 
 class Member(CapgoResource):
@@ -270,15 +256,7 @@ class Member(CapgoResource):
         for row in rows if isinstance(rows, list) else []:
             if not isinstance(row, dict):
                 continue
-            role, invite = map_role(row.get("role"))
-            self.members.append({
-                "org_id": self.org_id,
-                "uid": row.get("uid"),
-                "email": row.get("email"),
-                "role": role,
-                "pending": bool(row.get("is_tmp")) or invite,
-                "image_url": row.get("image_url"),
-            })
+            self.members.append(member_from_api(row, self.org_id))
         mine = [m for m in self.members if (m["email"] or "").lower() == self.email.lower()]
         if not mine:
             return None

@@ -243,20 +243,13 @@ import re
 
 from ansible_collections.capgo.cloud.plugins.module_utils._base import CapgoResource, is_uuid
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
+from ansible_collections.capgo.cloud.plugins.module_utils._resources import organization_from_api
 
 READABLE = ("name", "management_email", "logo", "website")
 POLICY = ("require_apikey_expiration", "max_apikey_expiration_days", "enforce_hashed_api_keys",
           "enforce_encrypted_bundles")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
-
-
-def org_from_api(data):
-    """An organization object (GET shape, or the row PUT returns) in the module's language."""
-    state = {"org_id": data.get("id"), "id": data.get("id")}
-    for key in READABLE + ("customer_id", "created_by", "created_at", "updated_at"):
-        state[key] = data.get(key)
-    return state
 
 
 def policy_from_row(row):
@@ -416,7 +409,7 @@ class Organization(CapgoResource):
             if err.status == 400 and err.error == "invalid_org_id":
                 return None  # does not exist, or the key may not read it
             raise
-        return org_from_api(data) if isinstance(data, dict) else None
+        return organization_from_api(data) if isinstance(data, dict) else None
 
     def find_by_name(self, name):
         matches = [org for org in self.client.iter_pages("/organization", page_in_body=True)
@@ -424,7 +417,7 @@ class Organization(CapgoResource):
         if len(matches) > 1:
             self.fail("%d organizations visible to this API key are named %r: %s; set org_id to choose one"
                       % (len(matches), name, ", ".join(sorted("%s" % m.get("id") for m in matches))))
-        return org_from_api(matches[0]) if matches else None
+        return organization_from_api(matches[0]) if matches else None
 
     def read(self):
         if self.org_id:
@@ -458,7 +451,7 @@ class Organization(CapgoResource):
                 raise
             self.warn("organization %s now requires API keys with an expiry date; this API key has none, so it "
                       "can no longer use this organization" % org_id)
-            after = org_from_api(self.last_row)
+            after = organization_from_api(self.last_row)
         if after is None:
             self.fail("organization %s was written but cannot be read back" % org_id)
         if self.policy_row:

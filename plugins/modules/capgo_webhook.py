@@ -187,22 +187,12 @@ from ansible.module_utils.six.moves.urllib.parse import urlsplit
 
 from ansible_collections.capgo.cloud.plugins.module_utils._base import CapgoResource, is_uuid
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
+from ansible_collections.capgo.cloud.plugins.module_utils._resources import webhook_from_api
 
 
 EVENTS = ["apps", "app_versions", "channels", "org_users", "orgs"]
-WIRE_FIELDS = ("id", "org_id", "name", "url", "enabled", "events", "delivery_version",
-               "created_at", "updated_at", "created_by")
 API_NAMES = {"name": "name", "url": "url", "events": "events", "enabled": "enabled",
              "delivery_version": "deliveryVersion"}
-
-
-def webhook_from_api(data):
-    state = dict((key, data.get(key)) for key in WIRE_FIELDS)
-    if state["delivery_version"] is None and data.get("deliveryVersion") is not None:
-        state["delivery_version"] = data.get("deliveryVersion")
-    if data.get("secret") is not None:
-        state["secret"] = data["secret"]
-    return state
 
 
 class Webhook(CapgoResource):
