@@ -246,7 +246,9 @@ organizations:
        created_by: 6aa76066-55ef-4238-ade6-0b32334a4097, created_at: "2026-11-01T00:00:00+00:00",
        updated_at: "2026-11-01T00:00:00+00:00"}
 members:
-  description: The members of the organization, pending invitations included (O(resource=members)).
+  description:
+    - The members of the organization, pending invitations included (O(resource=members)), as
+      M(capgo.cloud.capgo_member) returns a member.
   returned: when O(resource=members)
   type: list
   elements: dict
@@ -258,7 +260,10 @@ members:
       description: E-mail address of the user.
       type: str
     role:
-      description: Role in the organization (V(org_member), V(org_admin), …), or an app or channel role.
+      description:
+        - Role in the organization (V(org_member), V(org_admin), …), or an app or channel role.
+        - Older role names are returned under their current names (V(admin) as V(org_admin), an
+          C(invite_) prefix as RV(members[].pending)).
       type: str
     pending:
       description: Whether the invitation has not been accepted yet.
@@ -274,8 +279,9 @@ members:
        pending: false, image_url: "", org_id: 046a36ac-e03c-4590-9257-bd6c9dba9ee8}
 apikeys:
   description:
-    - The API keys (O(resource=apikeys)), without their secrets (Capgo never returns them after
-      creation; a C(key) or C(key_hash) field is removed if a server sends one).
+    - The API keys (O(resource=apikeys)), as M(capgo.cloud.capgo_apikey) returns a key, without
+      their secrets (Capgo never returns them after creation; a C(key) or C(key_hash) field is
+      removed if a server sends one).
   returned: when O(resource=apikeys)
   type: list
   elements: dict
@@ -290,7 +296,7 @@ apikeys:
       description: Whether only a hash of the key is stored.
       type: bool
     expires_at:
-      description: Expiry time, or null.
+      description: Expiry time in UTC (V(2027-01-31T18:00:00Z)), or null.
       type: str
     global_permissions:
       description: Global permissions (V(org.create) or none).
@@ -360,10 +366,13 @@ channels:
       description: Whether it is the default channel for devices without an override.
       type: bool
     rollout:
-      description: The rollout settings (C(bundle), C(percentage), C(enabled), C(paused), C(cache_ttl_seconds)).
+      description:
+        - The rollout settings (C(bundle), C(percentage), C(enabled), C(paused), C(cache_ttl_seconds)),
+          and C(bundle_id), the id of the rolled-out bundle.
       type: dict
     auto_pause:
-      description: The auto-pause settings.
+      description:
+        - The auto-pause settings, and the read-only C(last_triggered_at) and C(last_checked_at).
       type: dict
   sample:
     - {id: 4242, app_id: com.example.app, channel: production, bundle: 1.4.2, bundle_id: 98, public: true,
@@ -371,7 +380,7 @@ channels:
        allow_emulator: true, allow_device: true, allow_dev: true, allow_prod: true,
        rollout: {bundle: null, percentage: 0.0, enabled: false, paused: false, cache_ttl_seconds: 2592000}}
 devices:
-  description: The devices that contacted Capgo (O(resource=devices)).
+  description: The devices that contacted Capgo (O(resource=devices)), as M(capgo.cloud.capgo_device) returns a device.
   returned: when O(resource=devices)
   type: list
   elements: dict
@@ -391,16 +400,22 @@ devices:
     platform:
       description: V(ios), V(android) or V(electron).
       type: str
+    seen:
+      description: Always true (a listed device has contacted Capgo).
+      type: bool
     updated_at:
       description: When the device last contacted Capgo.
       type: str
   sample:
     - {device_id: 00000000-0000-0000-0000-000000000001, app_id: com.example.app, channel: null, version_name: 1.0.0,
-       bundle_id: 12, platform: ios, plugin_version: 6.0.0, os_version: "17.0", is_prod: true, is_emulator: false,
+       bundle_id: 12, platform: ios, seen: true, plugin_version: 6.0.0, os_version: "17.0", is_prod: true, is_emulator: false,
        custom_id: "", install_source: null, version_build: "", key_id: null, country_code: null,
        updated_at: "2026-11-05T10:00:00.000Z"}
 bundles:
-  description: The bundles that are not deleted (O(resource=bundles)), newest first.
+  description:
+    - The bundles that are not deleted (O(resource=bundles)), newest first, with the fields
+      M(capgo.cloud.capgo_bundle) returns for a bundle (C(session_key) included), plus
+      RV(bundles[].name), RV(bundles[].channels) and RV(bundles[].rollout_channels).
   returned: when O(resource=bundles)
   type: list
   elements: dict
@@ -498,6 +513,18 @@ from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.capgo.cloud.plugins.module_utils._base import CapgoModule
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
+from ansible_collections.capgo.cloud.plugins.module_utils._resources import (
+    AUTO_PAUSE_STATUS_API,
+    apikey_from_api,
+    app_from_api,
+    bundle_from_api,
+    channel_bundle_ids,
+    channel_from_api,
+    device_from_api,
+    member_from_api,
+    organization_from_api,
+    webhook_from_api,
+)
 from ansible_collections.capgo.cloud.plugins.module_utils._svgchart import render_chart
 
 RESOURCES = ("organizations", "members", "apikeys", "apps", "channels", "devices", "bundles", "webhooks",
@@ -525,30 +552,7 @@ METRICS = {
     "storage": ("Storage", "bytes", "storage"),
     "bandwidth": ("Bandwidth", "bytes", "bandwidth"),
 }
-SECRET_KEYS = ("key", "key_hash", "secret")
-
-CHANNEL_FLAGS = {
-    "public": "public",
-    "disable_auto_update_under_native": "disableAutoUpdateUnderNative",
-    "disable_auto_update": "disableAutoUpdate",
-    "allow_device_self_set": "allow_device_self_set",
-    "allow_emulator": "allow_emulator",
-    "allow_device": "allow_device",
-    "allow_dev": "allow_dev",
-    "allow_prod": "allow_prod",
-}
-AUTO_PAUSE_API = {
-    "enabled": "autoPauseEnabled",
-    "window_minutes": "autoPauseWindowMinutes",
-    "failure_rate_bps": "autoPauseFailureRateBps",
-    "confidence": "autoPauseConfidence",
-    "min_attempts": "autoPauseMinAttempts",
-    "min_failures": "autoPauseMinFailures",
-    "action": "autoPauseAction",
-    "cooldown_minutes": "autoPauseCooldownMinutes",
-    "last_triggered_at": "autoPauseLastTriggeredAt",
-    "last_checked_at": "autoPauseLastCheckedAt",
-}
+SECRET_KEYS = ("key", "secret")
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TIME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?"
@@ -627,90 +631,31 @@ def strip_secrets(item):
     return dict((k, v) for k, v in item.items() if k not in SECRET_KEYS)
 
 
-# -- translations: API objects in the module's language --------------------------
+# -- translations: as the resource modules return them, plus what only a list shows --------
 
-def organization_from_api(data):
-    out = dict((snake(k), v) for k, v in data.items())
-    out["org_id"] = data.get("id")
+def info_apikey(data):
+    return strip_secrets(apikey_from_api(data))
+
+
+def info_channel(data):
+    """A channel as capgo_channel returns it, plus the id of the rolled-out bundle and auto-pause status."""
+    out = channel_from_api(data)
+    out["rollout"]["bundle_id"] = channel_bundle_ids(data)[1]
+    out["auto_pause"].update((key, data.get(api)) for key, api in AUTO_PAUSE_STATUS_API.items())
     return out
 
 
-def member_from_api(data, org_id):
-    out = dict((snake(k), v) for k, v in data.items() if k != "is_tmp")
-    out["pending"] = bool(data.get("is_tmp"))
-    out["org_id"] = org_id
-    return out
-
-
-def apikey_from_api(data):
-    out = dict((snake(k), v) for k, v in strip_secrets(data).items() if k != "is_hashed_key")
-    out["hashed"] = bool(data.get("is_hashed_key"))
-    out.setdefault("global_permissions", [])
-    return out
-
-
-def app_from_api(data):
-    """An app as capgo_app returns it: ``icon_url`` as ``icon``, ``retention`` (seconds) as ``retention_days``."""
-    out = dict((snake(k), v) for k, v in data.items() if k not in ("retention", "icon_url"))
-    out["icon"] = data.get("icon_url")
-    retention = data.get("retention")
-    if isinstance(retention, (int, float)) and not isinstance(retention, bool):
-        seconds = int(retention)
-        out["retention_days"] = seconds // 86400 if seconds % 86400 == 0 else round(seconds / 86400.0, 4)
-    else:
-        out["retention_days"] = None
-    return out
-
-
-def channel_from_api(data):
-    """A GET /channel object as capgo_channel returns a channel."""
-    version = data.get("version") if isinstance(data.get("version"), dict) else {}
-    rollout_info = data.get("rollout_version_info") or {}
-    bps = data.get("rolloutPercentageBps") or 0
-    out = {
-        "id": data.get("id"),
-        "app_id": data.get("app_id"),
-        "channel": data.get("name"),
-        "bundle": version.get("name"),
-        "bundle_id": version.get("id"),
-        "rollout": {
-            "bundle": rollout_info.get("name"),
-            "bundle_id": rollout_info.get("id", data.get("rollout_version")),
-            "percentage": bps / 100.0,
-            "enabled": bool(data.get("rolloutEnabled")),
-            "paused": data.get("rolloutPausedAt") is not None,
-            "cache_ttl_seconds": data.get("rolloutCacheTtlSeconds"),
-        },
-        "rollout_paused_at": data.get("rolloutPausedAt"),
-        "rollout_pause_reason": data.get("rolloutPauseReason"),
-        "auto_pause": dict((key, data.get(api)) for key, api in AUTO_PAUSE_API.items()),
-        "created_at": data.get("created_at"),
-        "updated_at": data.get("updated_at"),
-        "created_by": data.get("created_by"),
-    }
-    for key, api in CHANNEL_FLAGS.items():
-        out[key] = data.get(api)
-    return out
-
-
-def device_from_api(data):
-    out = dict((snake(k), v) for k, v in data.items() if k != "version")
-    out["bundle_id"] = data.get("version")
-    out.setdefault("channel", None)
-    return out
-
-
-def bundle_from_api(data, serving, rolling):
-    out = dict((snake(k), v) for k, v in data.items())
-    out["version"] = data.get("name")
-    out["encrypted"] = bool(data.get("session_key"))
+def info_bundle(data, serving, rolling):
+    """A bundle as capgo_bundle returns it (session key included), plus its name and the channels using it."""
+    out = bundle_from_api(data)
+    out["name"] = data.get("name")
     out["channels"] = sorted(serving.get(data.get("id"), []))
     out["rollout_channels"] = sorted(rolling.get(data.get("id"), []))
     return out
 
 
-def webhook_from_api(data):
-    return dict((snake(k), v) for k, v in strip_secrets(data).items())
+def info_webhook(data):
+    return strip_secrets(webhook_from_api(data))
 
 
 def stats_entry(data):
@@ -888,7 +833,7 @@ class Info(CapgoModule):
 
     def list_apikeys(self):
         data = self.api("GET", "/apikey") or []
-        return self.collect(apikey_from_api(k) for k in data)
+        return self.collect(info_apikey(k) for k in data)
 
     def iter_apps(self, size):
         params = {"limit": size}
@@ -924,7 +869,7 @@ class Info(CapgoModule):
 
     def iter_channels(self):
         pages = self.client.iter_pages("/channel", params={"app_id": self.params["app_id"]}, page_size=PAGE_SIZE)
-        return (channel_from_api(c) for c in pages)
+        return (info_channel(c) for c in pages)
 
     def list_channels(self):
         name = self.params["channel"]
@@ -933,7 +878,7 @@ class Info(CapgoModule):
         if name:
             data = self.single("GET", "/channel", params={"app_id": self.params["app_id"], "channel": name},
                                missing=("cannot_find_version",))
-            return self.collect([channel_from_api(data)] if data else [], want)
+            return self.collect([info_channel(data)] if data else [], want)
         return self.collect(self.iter_channels(), want)
 
     def list_devices(self):
@@ -978,15 +923,15 @@ class Info(CapgoModule):
 
         def want(bundle):
             return ((channel is None or bundle.get("id") in channel_bundles[channel])
-                    and (version is None or bundle.get("name") == version))
+                    and (version is None or bundle.get("version") == version))
 
         pages = self.client.iter_pages("/bundle", params={"app_id": self.params["app_id"]}, page_size=PAGE_SIZE,
                                        empty_errors=("cannot_get_bundle",))
-        return self.collect((bundle_from_api(b, serving, rolling) for b in pages if not b.get("deleted")), want)
+        return self.collect((info_bundle(b, serving, rolling) for b in pages if not b.get("deleted")), want)
 
     def list_webhooks(self):
         pages = self.client.iter_pages("/webhooks", params={"orgId": self.params["org_id"]}, page_size=PAGE_SIZE)
-        return self.collect(webhook_from_api(w) for w in pages)
+        return self.collect(info_webhook(w) for w in pages)
 
     # -- statistics --------------------------------------------------------
 
