@@ -17,7 +17,36 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
+
+# -- times -----------------------------------------------------------------------
+
+TIME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
+                     r"\s*(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?$")
+
+
+def parse_time(text):
+    """An ISO 8601 date or date-time as an aware UTC datetime; None when it is not one.
+
+    Accepts what Capgo returns and users write: ``Z``/``UTC`` or an offset (``+00:00``,
+    ``+0000``, ``+01``), any number of fractional digits, a space instead of ``T``; a value
+    without a time zone is UTC.
+    """
+    match = TIME_RE.match(("%s" % text).strip())
+    if not match:
+        return None
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    try:
+        value = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
+                         int((fraction or "0")[:6].ljust(6, "0")), tzinfo=timezone.utc)
+    except ValueError:
+        return None
+    if zone and zone not in ("Z", "z", "UTC"):
+        digits = zone[1:].replace(":", "")
+        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
+        value = value - offset if zone[0] == "+" else value + offset
+    return value
+
 
 # -- organizations ---------------------------------------------------------------
 
@@ -67,26 +96,10 @@ def member_from_api(data, org_id):
 
 # -- API keys --------------------------------------------------------------------
 
-EXPIRY_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
-                       r"\s*(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?$")
-
-
 def parse_expiry(text):
     """A datetime (naive, UTC) from an ISO 8601 date or date-time; None when it is not one."""
-    match = EXPIRY_RE.match(("%s" % text).strip())
-    if not match:
-        return None
-    year, month, day, hour, minute, second, fraction, zone = match.groups()
-    try:
-        value = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
-                         int((fraction or "0")[:6].ljust(6, "0")))
-    except ValueError:
-        return None
-    if zone and zone not in ("Z", "z", "UTC"):
-        digits = zone[1:].replace(":", "")
-        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
-        value = value - offset if zone[0] == "+" else value + offset
-    return value
+    value = parse_time(text)
+    return value.replace(tzinfo=None) if value is not None else None
 
 
 def format_expiry(value):

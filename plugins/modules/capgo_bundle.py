@@ -295,7 +295,7 @@ import re
 
 from ansible_collections.capgo.cloud.plugins.module_utils._base import CapgoResource
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
-from ansible_collections.capgo.cloud.plugins.module_utils._resources import bundle_from_api, channel_bundle_ids
+from ansible_collections.capgo.cloud.plugins.module_utils._resources import bundle_from_api, channel_bundle_ids, parse_time
 
 SEMVER_RE = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
@@ -309,28 +309,6 @@ NEW_BUNDLE = {
     "cli_version": None, "owner_org": None, "user_id": None, "created_at": None, "updated_at": None,
 }
 EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-
-
-def parse_time(value):
-    """An ISO 8601 timestamp as an aware datetime (Python 3.9 safe), or None."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip().replace(" ", "T", 1)
-    if text[-1:] in ("Z", "z"):
-        text = text[:-1] + "+00:00"
-    match = re.match(r"^(.*T\d{2}:\d{2}:\d{2})\.(\d+)(.*)$", text)
-    if match:
-        text = "%s.%s%s" % (match.group(1), (match.group(2) + "000000")[:6], match.group(3))
-    match = re.match(r"^(.*[+-]\d{2})(\d{2})$", text)
-    if match and "T" in text:
-        text = "%s:%s" % (match.group(1), match.group(2))
-    try:
-        stamp = datetime.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=datetime.timezone.utc)
-    return stamp
 
 
 def newest_first(bundles):

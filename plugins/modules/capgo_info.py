@@ -523,6 +523,7 @@ from ansible_collections.capgo.cloud.plugins.module_utils._resources import (
     device_from_api,
     member_from_api,
     organization_from_api,
+    parse_time,
     webhook_from_api,
 )
 from ansible_collections.capgo.cloud.plugins.module_utils._svgchart import render_chart
@@ -555,8 +556,6 @@ METRICS = {
 SECRET_KEYS = ("key", "secret")
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-TIME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?"
-                     r"\s*(Z|z|[+-]\d{2}:?\d{2})?$")
 
 
 # -- small helpers -----------------------------------------------------------
@@ -564,32 +563,6 @@ TIME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})
 def snake(name):
     """``noAccumulate`` → ``no_accumulate``; snake_case stays as it is."""
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
-
-
-def parse_time(text):
-    """An ISO 8601 date or date-time → aware UTC datetime, or None when it is not one.
-
-    Accepts what Capgo returns (``Z``, ``+00:00``, any number of fractional digits, a space
-    instead of ``T``); a value without a time zone is UTC.
-    """
-    if not isinstance(text, str):
-        return None
-    match = TIME_RE.match(text.strip())
-    if not match:
-        return None
-    year, month, day, hour, minute, second, fraction, zone = match.groups()
-    try:
-        value = datetime.datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
-                                  int(second or 0), int((fraction or "0")[:6].ljust(6, "0")),
-                                  tzinfo=datetime.timezone.utc)
-    except ValueError:
-        return None
-    if zone and zone not in ("Z", "z"):
-        sign = 1 if zone[0] == "+" else -1
-        digits = zone[1:].replace(":", "")
-        offset = datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-        value -= sign * offset
-    return value
 
 
 def parse_date(text):
@@ -839,22 +812,8 @@ class Info(CapgoModule):
         params = {"limit": size}
         if self.params["org_id"]:
             params["org_id"] = self.params["org_id"]
-        seen = set()
-        page = 0
-        while True:
-            params["page"] = page
-            data = self.api("GET", "/app", params=params)
-            items = data if isinstance(data, list) else []
-            new = 0
-            for item in items:
-                if item.get("app_id") in seen:
-                    continue
-                seen.add(item.get("app_id"))
-                new += 1
-                yield app_from_api(item)
-            if new == 0 or len(items) < size:
-                return
-            page += 1
+        pages = self.client.iter_pages("/app", params=params, id_key="app_id", page_size=size)
+        return (app_from_api(a) for a in pages)
 
     def list_apps(self):
         app_id = self.params["app_id"]

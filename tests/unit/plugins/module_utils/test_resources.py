@@ -6,6 +6,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
+
 import pytest
 import responses
 
@@ -51,6 +53,27 @@ def test_channel_speaks_the_option_names():
 ])
 def test_channel_bundle_ids(over, ids):
     assert r.channel_bundle_ids(dict(CHANNEL, **over)) == ids
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2026-11-01", (2026, 11, 1, 0, 0, 0, 0)),
+    ("2026-11-01T10:00:00Z", (2026, 11, 1, 10, 0, 0, 0)),
+    ("2026-01-01 11:00:00.123456+00:00", (2026, 1, 1, 11, 0, 0, 123456)),
+    ("2026-01-01T12:30:00.5+02:00", (2026, 1, 1, 10, 30, 0, 500000)),
+    ("2026-01-01T10:00:00+0000", (2026, 1, 1, 10, 0, 0, 0)),
+    ("2027-01-31T01:00:00-0230", (2027, 1, 31, 3, 30, 0, 0)),
+    ("2027-01-31t10:00 UTC", (2027, 1, 31, 10, 0, 0, 0)),
+])
+def test_parse_time_is_aware_utc(text, expected):
+    value = r.parse_time(text)
+    assert value.utcoffset() == datetime.timedelta(0)
+    assert (value.year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond) == expected
+    assert r.parse_expiry(text) == value.replace(tzinfo=None)
+
+
+@pytest.mark.parametrize("text", [None, "", "yesterday", "2026-13-01", "31.01.2027", "2026-11-01T25:00:00Z"])
+def test_parse_time_refuses(text):
+    assert r.parse_time(text) is None and r.parse_expiry(text) is None
 
 
 @pytest.mark.parametrize("role, is_tmp, expected", [
