@@ -315,6 +315,13 @@ class CapgoResource(CapgoModule):
     def delete(self, before):
         raise NotImplementedError
 
+    def read_written(self, msg=None):
+        """``read()`` after a write; fails (with ``msg``, if given) when the resource is not there."""
+        after = self.read()
+        if after is None:
+            self.fail(msg or "%s was written but cannot be read back" % self.describe())
+        return after
+
     def check_create(self, desired):
         """Hook run before a create (also in check mode): fail early on what cannot work."""
         missing = [k for k in self.create_required if desired.get(k) is None and self.params.get(k) is None]

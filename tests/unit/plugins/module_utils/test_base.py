@@ -153,3 +153,18 @@ def test_write_in_check_mode_is_refused(monkeypatch):
 def test_empty_api_key_fails_before_any_request(monkeypatch):
     result, _ = run_module(monkeypatch, main, {"name": "x", "api_key": ""})
     assert result["failed"] is True and "api_key is empty" in result["msg"]
+
+
+class RereadThing(Thing):
+    def create(self, desired):
+        self.write("POST", "/thing", body=desired)
+        return self.read_written()
+
+
+@responses.activate
+def test_read_written_fails_when_the_write_left_nothing_to_read(monkeypatch):
+    responses.get(URL + "/thing", status=404, json={"error": "not_found", "message": "Not found"})
+    responses.post(URL + "/thing", json={})
+    result, _ = run_module(monkeypatch, lambda: RereadThing().run(), {"name": "x", "size": 1})
+    assert result["failed"] is True and result["changed"] is True
+    assert result["msg"] == "the thing was written but cannot be read back"
