@@ -446,10 +446,7 @@ class App(CapgoResource):
         data = self.write("PUT", "/app/%s" % self.app_id, body=self.body(changes))
         if isinstance(data, dict) and data.get("app_id"):
             return app_from_api(data)
-        after = self.read()
-        if after is None:
-            self.fail("%s was written but cannot be read back" % self.describe())
-        return after
+        return self.read_written()
 
     def delete(self, before):
         self.write("DELETE", "/app/%s" % self.app_id)

@@ -574,12 +574,6 @@ class Channel(CapgoResource):
         body.update(self.platforms)
         return body
 
-    def after_write(self):
-        after = self.read()
-        if after is None:
-            self.fail("%s was written but cannot be read back" % self.describe())
-        return after
-
     def create(self, desired):
         # Capgo sets a rollout bundle only on an existing channel: create first, then roll out.
         rollout = dict(desired.get("rollout") or {})
@@ -589,11 +583,11 @@ class Channel(CapgoResource):
         self.write("POST", "/channel", body=self.body(first), idempotent=True)
         if rollout.get("bundle"):
             self.write("POST", "/channel", body=self.body({"rollout": rollout}), idempotent=True)
-        return self.after_write()
+        return self.read_written()
 
     def update(self, before, changes):
         self.write("POST", "/channel", body=self.body(changes), idempotent=True)
-        return self.after_write()
+        return self.read_written()
 
     def delete(self, before):
         self.write("DELETE", "/channel", params={"app_id": self.app_id, "channel": self.name})

@@ -313,10 +313,7 @@ class Member(CapgoResource):
                    body={"orgId": self.org_id, "email": self.email.lower(), "invite_type": role})
 
     def read_back(self):
-        after = self.read()
-        if after is None:
-            self.fail("%s was invited but is not in the member list" % self.describe())
-        return after
+        return self.read_written("%s was invited but is not in the member list" % self.describe())
 
     def create(self, desired):
         try:
