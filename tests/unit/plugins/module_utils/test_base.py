@@ -165,6 +165,6 @@ class RereadThing(Thing):
 def test_read_written_fails_when_the_write_left_nothing_to_read(monkeypatch):
     responses.get(URL + "/thing", status=404, json={"error": "not_found", "message": "Not found"})
     responses.post(URL + "/thing", json={})
-    result, _ = run_module(monkeypatch, lambda: RereadThing().run(), {"name": "x", "size": 1})
+    result = run_module(monkeypatch, lambda: RereadThing().run(), {"name": "x", "size": 1})[0]
     assert result["failed"] is True and result["changed"] is True
     assert result["msg"] == "the thing was written but cannot be read back"
