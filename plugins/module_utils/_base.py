@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import json
 import re
 import traceback
 
@@ -30,6 +31,7 @@ from ansible_collections.capgo.cloud.plugins.module_utils._client import (
     DEFAULT_API_URL,
 )
 
+APP_ID_RE = re.compile(r"^[a-z0-9]+(\.[\w-]+)+$", re.IGNORECASE)
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -53,6 +55,11 @@ def is_uuid(value):
     return isinstance(value, str) and bool(UUID_RE.match(value))
 
 
+def is_app_id(value):
+    """Capgo's app id pattern: reverse-domain, at least one dot, first segment alphanumeric."""
+    return isinstance(value, str) and bool(APP_ID_RE.match(value))
+
+
 def drop_none(data):
     return dict((k, v) for k, v in data.items() if v is not None)
 
@@ -74,9 +81,8 @@ class CapgoModule(object):
             supports_check_mode=supports_check_mode,
         )
         if not HAS_REQUESTS:
-            self.module.fail_json(msg=missing_required_lib("requests"),
-                                  exception="".join(traceback.format_exception_only(type(REQUESTS_IMPORT_ERROR),
-                                                                                   REQUESTS_IMPORT_ERROR)))
+            error = "".join(traceback.format_exception_only(type(REQUESTS_IMPORT_ERROR), REQUESTS_IMPORT_ERROR))
+            self.module.fail_json(msg=missing_required_lib("requests"), exception=error)
         self.params = self.module.params
         if not self.params.get("api_key"):
             self.module.fail_json(msg="api_key is empty: set it, or CAPGO_API_KEY / CAPGO_TOKEN in the environment")
@@ -127,12 +133,21 @@ class CapgoModule(object):
         return None
 
     def fail_api(self, err):
-        hint = self.explain(err)
+        # The module's own explanation first, else the shared one for auth, rate limits, network.
+        hint = self.explain(err) or CapgoModule.explain(self, err)
         msg = str(err) if not hint else "%s (%s)" % (hint, err)
         # Only what was really written counts as a change.
         self.result["changed"] = self.writes_done > 0
         result = dict((k, v) for k, v in self.result.items() if k not in ("msg", "api_error"))
-        self.module.fail_json(msg=self.client.scrub(msg), api_error=err.to_dict(), **result)
+        api_error = json.loads(self.client.scrub(json.dumps(err.to_dict())))
+        self.module.fail_json(msg=self.client.scrub(msg), api_error=api_error, **result)
+
+    def fail_unexpected(self, exc):
+        """An answer of a shape the module did not expect: one line, no traceback."""
+        method, path = self.client.last_request
+        where = "%s %s" % (method, path) if method else "Capgo"
+        self.fail("unexpected answer from Capgo to %s (%s: %s); is api_url a Capgo API?"
+                  % (where, type(exc).__name__, exc))
 
     # -- running ---------------------------------------------------------
 
@@ -140,21 +155,40 @@ class CapgoModule(object):
         """Hook: check option values the argument spec cannot express, before any request."""
         return None
 
+    # Options whose format is checked before any request (see validate_identifiers).
+    checked_identifiers = ("app_id", "org_id")
+
+    def validate_identifiers(self):
+        """``app_id`` must be a reverse-domain id and ``org_id`` a UUID, in every module."""
+        app_id = self.params.get("app_id")
+        if "app_id" in self.checked_identifiers and app_id is not None and not is_app_id(app_id):
+            self.fail("app_id %r is not a valid app id (reverse-domain, like com.example.app)" % (app_id,))
+        org_id = self.params.get("org_id")
+        if "org_id" in self.checked_identifiers and org_id is not None and not is_uuid(org_id):
+            self.fail("org_id must be the organization's id (a UUID), got %r" % (org_id,))
+
     def execute(self):
         raise NotImplementedError
 
     def run(self):
+        self.validate_identifiers()
         self.validate()
         try:
             self.execute()
         except CapgoAPIError as err:
             self.fail_api(err)
+        except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
+            self.fail_unexpected(exc)
         self.module.exit_json(**self.result)
 
     # -- API shortcuts ---------------------------------------------------
 
     def api(self, method, path, params=None, body=None, idempotent=None):
-        return self.client.request(method, path, params=params, body=body, idempotent=idempotent)
+        data = self.client.request(method, path, params=params, body=body, idempotent=idempotent)
+        if method == "GET" and not isinstance(data, (dict, list)):
+            # Every Capgo read answers a JSON object or array; anything else is not Capgo.
+            raise TypeError("expected a JSON object or array, got %s" % type(data).__name__)
+        return data
 
     def write(self, method, path, params=None, body=None, idempotent=None):
         """A POST/PUT/DELETE: never sent in check mode (a guard against module bugs)."""

@@ -123,6 +123,7 @@ class CapgoClient:
             "accept": "application/json",
         })
         self.request_count = 0
+        self.last_request = (None, None)
 
     # -- helpers ---------------------------------------------------------
 
@@ -169,6 +170,7 @@ class CapgoClient:
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
         url = self.api_url + path
+        self.last_request = (method, path)
         data = None
         headers = {}
         if body is not None:
@@ -258,7 +260,9 @@ class CapgoClient:
                 raise
             if items_key is not None and isinstance(data, dict):
                 data = data.get(items_key)
-            items = data if isinstance(data, list) else []
+            if not isinstance(data, list):
+                raise TypeError("expected a list, got %s" % type(data).__name__)
+            items = data
             new = 0
             for item in items:
                 key = item.get(id_key) if isinstance(item, dict) else None
@@ -282,7 +286,9 @@ class CapgoClient:
             params["limit"] = size
             if cursor:
                 params["cursor"] = cursor
-            data = self.get(path, params=params) or {}
+            data = self.get(path, params=params)
+            if not isinstance(data, dict) or not isinstance(data.get("data", []), list):
+                raise TypeError("expected {data, nextCursor, hasMore}, got %s" % type(data).__name__)
             items = data.get("data") or []
             for item in items:
                 yield item

@@ -358,6 +358,8 @@ class ApiKey(CapgoResource):
     resource_key = "apikey"
     managed = ("name", "expires_at", "hashed", "bindings")
     secret_fields = ("key",)
+    # app_id may also be the app's UUID here (with org_id): checked in validate().
+    checked_identifiers = ("org_id",)
 
     def __init__(self):
         super(ApiKey, self).__init__(
@@ -427,8 +429,6 @@ class ApiKey(CapgoResource):
         if p["mode"] is not None and not (p["org_id"] or p["app_id"]):
             self.fail("mode needs org_id or app_id: Capgo's migration bound unlimited keys to every organization "
                       "of their owner, which the API cannot list for a session token; name the organization")
-        if p["mode"] is not None and p["org_id"] is not None and not is_uuid(p["org_id"]):
-            self.fail("org_id must be the UUID of an organization, got %r" % p["org_id"])
         if p["mode"] is not None and p["app_id"] and is_uuid(p["app_id"]) and not p["org_id"]:
             self.fail("with an app UUID as app_id, org_id is required too")
         if p["bindings"] is not None:

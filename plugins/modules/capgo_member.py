@@ -158,7 +158,7 @@ diff:
 
 import re
 
-from ansible_collections.capgo.cloud.plugins.module_utils._base import CapgoResource, is_uuid
+from ansible_collections.capgo.cloud.plugins.module_utils._base import CapgoResource
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
 from ansible_collections.capgo.cloud.plugins.module_utils._resources import LEGACY_ROLES, map_role, member_from_api
 
@@ -192,8 +192,6 @@ class Member(CapgoResource):
     # -- input -----------------------------------------------------------
 
     def validate(self):
-        if not is_uuid(self.org_id):
-            self.fail("org_id must be the organization's id (a UUID), got %r" % self.org_id)
         if not EMAIL_RE.match(self.email):
             self.fail("email must be an email address, got %r" % self.params["email"])
 

@@ -241,7 +241,7 @@ diff:
 
 import re
 
-from ansible_collections.capgo.cloud.plugins.module_utils._base import CapgoResource, is_uuid
+from ansible_collections.capgo.cloud.plugins.module_utils._base import CapgoResource
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
 from ansible_collections.capgo.cloud.plugins.module_utils._resources import organization_from_api
 
@@ -314,8 +314,6 @@ class Organization(CapgoResource):
 
     def validate(self):
         p = self.params
-        if self.org_id is not None and not is_uuid(self.org_id):
-            self.fail("org_id must be the organization's id (a UUID), got %r" % self.org_id)
         if p["name"] is not None and len(p["name"].strip()) < 3:
             self.fail("name must be at least 3 characters, got %r" % p["name"])
         if p["management_email"] is not None and not EMAIL_RE.match(p["management_email"]):

@@ -456,7 +456,7 @@ def test_key_without_management_right_is_explained(monkeypatch):
     ({"expires_at": "2027-02-30"}, "expires_at must be a date"),
     ({"org_id": ORG}, "org_id and app_id belong to the mode shorthand"),
     ({"mode": "read"}, "mode needs org_id or app_id"),
-    ({"mode": "read", "org_id": "demo"}, "org_id must be the UUID of an organization"),
+    ({"mode": "read", "org_id": "demo"}, "org_id must be the organization's id (a UUID)"),
     ({"mode": "read", "app_id": APP_UUID}, "with an app UUID as app_id, org_id is required too"),
     ({"bindings": []}, "bindings needs at least one binding"),
     ({"bindings": [{"role": "org_member", "org_id": ORG, "app_id": "com.demo.app"}]},
