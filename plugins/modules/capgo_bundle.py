@@ -108,6 +108,9 @@ options:
         creation time. A bundle is kept while fewer than O(keep) bundles have been kept; a
         bundle a channel serves (as its bundle or its rollout bundle) is always kept. Every
         kept bundle, served ones included, counts toward O(keep). The rest is deleted.
+      - When Capgo returns a bundle in scope whose creation time cannot be read, the module
+        fails before deleting anything and names that bundle: it never guesses the age of a
+        bundle (a guess could delete the wrong one, and deletes are final).
       - V(0) deletes every bundle no channel serves (within O(major) when set).
       - Returns the deleted names in RV(deleted), newest first; in check mode the same list,
         and nothing is deleted.
@@ -290,7 +293,6 @@ diff:
   type: dict
 """
 
-import datetime
 import re
 
 from ansible_collections.capgo.cloud.plugins.module_utils._base import CapgoResource
@@ -308,16 +310,31 @@ NEW_BUNDLE = {
     "storage_provider": "external", "min_update_version": None, "native_packages": None, "manifest_count": 0,
     "cli_version": None, "owner_org": None, "user_id": None, "created_at": None, "updated_at": None,
 }
-EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+def undated(bundles):
+    """The bundles whose ``created_at`` is not a time (they cannot be ordered)."""
+    return [b for b in bundles if parse_time(b.get("created_at")) is None]
 
 
 def newest_first(bundles):
-    """Bundles sorted by creation time, newest first (ties: the higher id is newer)."""
+    """Bundles sorted by creation time, newest first (ties: the higher id is newer).
+
+    A bundle whose ``created_at`` is not a time raises ValueError: its age is unknown, and
+    guessing it (as the oldest, say) could make a cleanup delete it.
+    """
     def key(bundle):
-        stamp = parse_time(bundle.get("created_at")) or EPOCH
+        stamp = parse_time(bundle.get("created_at"))
+        if stamp is None:
+            raise ValueError("bundle %s has no readable creation time (created_at %r)"
+                             % (bundle.get("name"), bundle.get("created_at")))
         ident = bundle.get("id")
         return (stamp, ident if isinstance(ident, int) else 0)
     return sorted(bundles, key=key, reverse=True)
+
+
+def in_major(bundles, major):
+    return [b for b in bundles if major is None or major_of(b.get("name")) == major]
 
 
 def major_of(name):
@@ -335,9 +352,7 @@ def select_cleanup(bundles, keep, in_use, major=None):
     """
     kept = []
     deleted = []
-    for bundle in newest_first(bundles):
-        if major is not None and major_of(bundle.get("name")) != major:
-            continue
+    for bundle in newest_first(in_major(bundles, major)):
         if len(kept) < keep or bundle.get("id") in in_use:
             kept.append(bundle)
         else:
@@ -592,7 +607,15 @@ class Bundle(CapgoResource):
         keep = self.params["keep"]
         major = self.params.get("major")
         bundles = self.list_bundles()
-        kept, doomed = select_cleanup(bundles, keep, set(self.usage()), major)
+        scope = in_major(bundles, major)
+        unknown = undated(scope)
+        if unknown:
+            # Never guess the age of a bundle: a guess could delete it, and deletes are final.
+            self.fail("cannot clean up the bundles of app %s: Capgo returned bundle(s) %s without a readable "
+                      "creation time, so their age is unknown; nothing was deleted"
+                      % (self.app_id, ", ".join("%s (created_at %r)" % (b.get("name"), b.get("created_at"))
+                                                for b in unknown)))
+        kept, doomed = select_cleanup(scope, keep, set(self.usage()))
         names = [b.get("name") for b in doomed]
         kept_names = [b.get("name") for b in kept]
         self.result["kept"] = kept_names
@@ -623,14 +646,13 @@ class Bundle(CapgoResource):
                               "they are listed" % (", ".join(still), self.app_id),
                               changed=bool(deleted), deleted=deleted, kept=kept_names)
                 deleted.extend(gone)
-            order = dict((b.get("name"), index) for index, b in enumerate(newest_first(bundles)))
+            order = dict((b.get("name"), index) for index, b in enumerate(newest_first(scope)))
             deleted.sort(key=order.get)
             kept_names.sort(key=order.get)
             self.result["changed"] = bool(deleted)
         self.result[self.resource_key] = {}
         if self.module._diff:
-            before = [b.get("name") for b in newest_first(bundles)
-                      if major is None or major_of(b.get("name")) == major]
+            before = [b.get("name") for b in newest_first(scope)]
             gone = set(self.result["deleted"])
             self.result["diff"] = dict(before={"bundles": before},
                                        after={"bundles": [name for name in before if name not in gone]})

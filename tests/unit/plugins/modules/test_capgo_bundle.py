@@ -544,3 +544,35 @@ def test_cleanup_without_delete_permission_reports_what_was_deleted(monkeypatch)
     result = run(monkeypatch, state="absent", keep=1)
     assert result["failed"] is True and "bundle.delete" in result["msg"]
     assert result["deleted"] == []
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+@responses.activate
+def test_cleanup_fails_naming_a_bundle_without_a_readable_creation_time(monkeypatch, check_mode):
+    rows = series(3)
+    rows[1]["created_at"] = "yesterday"
+    serve(rows)
+    responses.delete(URL + "/bundle", json={"status": "ok"})
+    result = run(monkeypatch, check_mode=check_mode, state="absent", keep=1)
+    assert result["failed"] is True
+    assert "1.1.0" in result["msg"] and "yesterday" in result["msg"]
+    assert result["changed"] is False and writes() == []
+
+
+@responses.activate
+def test_cleanup_ignores_an_undated_bundle_of_another_major(monkeypatch):
+    one, two = series(2), series(2, major=2)
+    rows = [two[1], two[0], one[1], one[0]]  # newest first, as Capgo lists them
+    rows[3]["created_at"] = None  # 1.0.0
+    responses.get(URL + "/bundle", json=rows)
+    responses.get(URL + "/channel", json=[])
+    responses.delete(URL + "/bundle", json={"status": "ok"})
+    result = run(monkeypatch, state="absent", keep=1, major=2)
+    assert result["deleted"] == ["2.0.0"] and result["kept"] == ["2.1.0"]
+
+
+def test_selection_refuses_to_guess_the_age_of_a_bundle():
+    rows = series(3)
+    rows[0]["created_at"] = "not a time"
+    with pytest.raises(ValueError, match="1.0.0"):
+        select_cleanup(rows, 1, set())
