@@ -63,6 +63,17 @@ def test_channel_bundle_ids(over, ids):
     ("2026-01-01T10:00:00+0000", (2026, 1, 1, 10, 0, 0, 0)),
     ("2027-01-31T01:00:00-0230", (2027, 1, 31, 3, 30, 0, 0)),
     ("2027-01-31t10:00 UTC", (2027, 1, 31, 10, 0, 0, 0)),
+    # Postgres' text form (what Capgo returns): a space, an hour-only or compact offset
+    ("2026-11-01 10:00:00+00", (2026, 11, 1, 10, 0, 0, 0)),
+    ("2026-11-01 10:00:00.123+00", (2026, 11, 1, 10, 0, 0, 123000)),
+    ("2026-11-01 10:00:00+0530", (2026, 11, 1, 4, 30, 0, 0)),
+    ("2026-11-01 10:00:00+05:30", (2026, 11, 1, 4, 30, 0, 0)),
+    ("2026-11-01 02:00:00-08", (2026, 11, 1, 10, 0, 0, 0)),
+    ("2026-11-01T00:30:00+01", (2026, 10, 31, 23, 30, 0, 0)),
+    # Z with fractional seconds, more digits than microseconds (JavaScript, Go)
+    ("2026-11-01T10:00:00.123Z", (2026, 11, 1, 10, 0, 0, 123000)),
+    ("2026-11-01T10:00:00.123456789Z", (2026, 11, 1, 10, 0, 0, 123456)),
+    ("2026-11-01T10:00:00,5z", (2026, 11, 1, 10, 0, 0, 500000)),
 ])
 def test_parse_time_is_aware_utc(text, expected):
     value = r.parse_time(text)
@@ -71,7 +82,11 @@ def test_parse_time_is_aware_utc(text, expected):
     assert r.parse_expiry(text) == value.replace(tzinfo=None)
 
 
-@pytest.mark.parametrize("text", [None, "", "yesterday", "2026-13-01", "31.01.2027", "2026-11-01T25:00:00Z"])
+@pytest.mark.parametrize("text", [None, "", "yesterday", "2026-13-01", "31.01.2027", "2026-11-01T25:00:00Z",
+                                  # offsets out of range, or out of datetime's range once in UTC
+                                  "2026-11-01T10:00:00+24", "2026-11-01T10:00:00+05:60",
+                                  "0001-01-01T00:30:00+01", "9999-12-31T23:30:00-01",
+                                  "2026-11-01T10:00:00.Z", "2026-11-01T10:00:00+5"])
 def test_parse_time_refuses(text):
     assert r.parse_time(text) is None and r.parse_expiry(text) is None
 
