@@ -54,10 +54,16 @@ options:
   url:
     description:
       - The URL Capgo sends the events to. Required to create a webhook.
-      - Capgo refuses URLs that do not lead to a public host name (C(localhost), IP
-        addresses, C(.local) or C(.internal) names, ...), and the live service refuses
-        plain C(http://) URLs; use C(https://). The module checks only that the URL is an
-        http(s) URL with a host, and leaves the rest to Capgo (C(invalid_url)).
+      - Capgo delivers only to public HTTPS endpoints. The module checks the URL before any
+        request with the rules of the live service, and fails (also in check mode, so that
+        check mode never predicts a change Capgo would refuse) when the scheme is not
+        C(https) (plain C(http://) included); when the host is an IP address, public or
+        private, IPv4 or IPv6 (including the numeric forms URL parsers read as IPv4, such as
+        C(127.1)); when the host is C(localhost) or a C(*.localhost) name; or when the host
+        is a name that cannot be public, a single label (C(https://hooks/x)) or a name under
+        C(.local), C(.internal) or C(.localhost).
+      - Capgo may still refuse a URL that passes these checks (C(invalid_url)); the module
+        then fails with Capgo's answer.
     type: str
   events:
     description:
@@ -183,11 +189,66 @@ diff:
   type: dict
 """
 
-from ansible.module_utils.six.moves.urllib.parse import urlsplit
+import ipaddress
+import re
+import socket
+from urllib.parse import urlsplit
 
 from ansible_collections.capgo.cloud.plugins.module_utils._base import CapgoResource, is_uuid
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
 from ansible_collections.capgo.cloud.plugins.module_utils._resources import webhook_from_api
+
+
+NON_PUBLIC_SUFFIXES = (".local", ".internal", ".localhost")
+
+
+def url_problem(url):
+    """Why Capgo would refuse ``url`` as a webhook URL, or None.
+
+    The rules of the live service (its public-URL check), syntactic only: https, a host that
+    is not an IP literal, not ``localhost`` / ``*.localhost``, not a single label, and not
+    under ``.local`` or ``.internal``.
+    """
+    text = url.strip()
+    if not text or any(c.isspace() for c in text):
+        return "it is not a URL"
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+        _port = parts.port  # raises ValueError on a bad port
+    except ValueError as exc:
+        return "it is not a URL (%s)" % exc
+    if parts.scheme != "https":
+        return "the scheme must be https, not %s" % (parts.scheme or "missing")
+    if not host:
+        return "it has no host"
+    host = host.rstrip(".").lower()
+    if is_ip_literal(host):
+        return "the host %s is an IP address (Capgo wants a host name)" % host
+    if host == "localhost" or host.endswith(".localhost"):
+        return "the host %s is local" % host
+    if "." not in host:
+        return "the host %s is a single label, not a public host name" % host
+    if host.endswith(NON_PUBLIC_SUFFIXES):
+        return "the host %s is under %s, which is never public" % (
+            host, [s for s in NON_PUBLIC_SUFFIXES if host.endswith(s)][0])
+    return None
+
+
+def is_ip_literal(host):
+    """An IPv4/IPv6 address, also in the numeric forms URL parsers read as IPv4 (127.1, 0x7f.1, 2130706433)."""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    if re.match(r"^[0-9a-fx.]+$", host) and re.search(r"\d", host):
+        try:
+            socket.inet_aton(host)
+            return True
+        except (OSError, ValueError):
+            return False
+    return False
 
 
 EVENTS = ["apps", "app_versions", "channels", "org_users", "orgs"]
@@ -237,13 +298,10 @@ class Webhook(CapgoResource):
             self.fail("events needs at least one event (%s)" % ", ".join(EVENTS))
         url = self.params.get("url")
         if url is not None:
-            try:
-                parts = urlsplit(url.strip())
-                host = parts.hostname
-            except ValueError:
-                parts, host = None, None
-            if parts is None or parts.scheme not in ("http", "https") or not host:
-                self.fail("url must be an http:// or https:// URL with a host, got %r" % url)
+            problem = url_problem(url)
+            if problem:
+                self.fail("url %r is refused by Capgo, which delivers only to https URLs of a public host name: %s"
+                          % (url, problem))
 
     def normalize(self, key, value):
         if key == "events":
@@ -269,7 +327,7 @@ class Webhook(CapgoResource):
         if err.error == "org_requires_expiring_key":
             return ("organization %s requires API keys with an expiration date, and this key has none"
                     % self.org_id)
-        return None
+        return super(Webhook, self).explain(err)
 
     def read(self):
         if self.webhook_id:

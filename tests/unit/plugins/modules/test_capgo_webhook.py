@@ -7,6 +7,7 @@ __metaclass__ = type
 
 import json
 
+import pytest
 import responses
 from responses import matchers
 
@@ -194,16 +195,17 @@ def test_private_url_refusal_is_explained(monkeypatch):
     list_hooks([])
     responses.post(URL + "/webhooks", status=400,
                    json={"error": "invalid_url", "message": "URL must resolve to a public host", "moreInfo": {}})
-    result = run(monkeypatch, url="http://localhost:8080/x", events=["apps"])
+    result = run(monkeypatch, url="https://intranet.example.com/x", events=["apps"])
     assert result["failed"] is True
-    assert "Capgo refuses url http://localhost:8080/x: it must be an https URL whose host is a public host name" in result["msg"]
+    assert ("Capgo refuses url https://intranet.example.com/x: it must be an https URL whose host is a public "
+            "host name") in result["msg"]
     assert "POST /webhooks failed: HTTP 400 invalid_url" in result["msg"]
 
 
 def test_bad_input_fails_before_any_request(monkeypatch):
     with responses.RequestsMock() as mock:
         result = run(monkeypatch, url="ftp://hooks.example.com/a")
-        assert result["failed"] is True and "url must be an http:// or https:// URL" in result["msg"]
+        assert result["failed"] is True and "the scheme must be https, not ftp" in result["msg"]
         result = run(monkeypatch, events=[])
         assert result["failed"] is True and "events needs at least one event" in result["msg"]
         result = run(monkeypatch, events=["deploys"])
@@ -216,3 +218,51 @@ def test_bad_input_fails_before_any_request(monkeypatch):
 def test_missing_required_argument_fails(monkeypatch):
     result = run_module(monkeypatch, capgo_webhook.main, {"name": "x"})[0]
     assert result["failed"] is True and "org_id" in result["msg"]
+
+
+REFUSED_URLS = [
+    ("http://hooks.example.com/a", "the scheme must be https, not http"),
+    ("hooks.example.com/a", "the scheme must be https"),
+    ("https:///a", "no host"),
+    ("https://hooks.example.com:99999/a", "not a URL"),
+    ("https://hooks.example .com/a", "not a URL"),
+    ("https://10.0.0.5/hook", "is an IP address"),
+    ("https://93.184.216.34/hook", "is an IP address"),
+    ("https://[2606:4700::1111]/hook", "is an IP address"),
+    ("https://[::1]:8443/hook", "is an IP address"),
+    ("https://127.1/hook", "is an IP address"),
+    ("https://0x7f000001/hook", "is an IP address"),
+    ("https://localhost/hook", "is local"),
+    ("https://LOCALHOST./hook", "is local"),
+    ("https://api.localhost/hook", "is local"),
+    ("https://hooks/x", "single label"),
+    ("https://printer.local/x", "under .local"),
+    ("https://ci.corp.internal/x", "under .internal"),
+]
+
+
+@pytest.mark.parametrize("url,reason", REFUSED_URLS)
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_urls_capgo_refuses_fail_before_any_request(monkeypatch, url, reason, check_mode):
+    with responses.RequestsMock() as mock:
+        result = run(monkeypatch, check_mode=check_mode, url=url, events=["apps"])
+        assert len(mock.calls) == 0
+    assert result["failed"] is True and result["changed"] is False
+    assert reason in result["msg"] and "refused by Capgo" in result["msg"]
+
+
+@pytest.mark.parametrize("url", ["https://hooks.example.com/a", "https://HOOKS.Example.com:8443/a?b=c",
+                                 "https://xn--bcher-kva.example/hook", "https://hooks.example.com./a",
+                                 "https://deadbeef.io/hook", "https://my-host.localdomain.io/x"])
+@responses.activate
+def test_public_https_urls_pass_the_check(monkeypatch, url):
+    list_hooks([])
+    result = run(monkeypatch, check_mode=True, url=url, events=["apps"])
+    assert result["changed"] is True and "failed" not in result
+
+
+@responses.activate
+def test_unknown_errors_get_the_shared_explanation(monkeypatch):
+    responses.get(URL + "/webhooks", status=429, json={"error": "too_many_requests", "message": "slow down"})
+    result = run(monkeypatch, url="https://hooks.example.com/a", events=["apps"])
+    assert result["failed"] is True and result["msg"].startswith("Capgo rate-limited the request")
