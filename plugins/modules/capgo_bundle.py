@@ -109,7 +109,7 @@ options:
         bundle a channel serves (as its bundle or its rollout bundle) is always kept. Every
         kept bundle, served ones included, counts toward O(keep). The rest is deleted.
       - When Capgo returns a bundle in scope whose creation time cannot be read, the module
-        fails before deleting anything and names that bundle: it never guesses the age of a
+        fails before deleting anything and names that bundle. It never guesses the age of a
         bundle (a guess could delete the wrong one, and deletes are final).
       - V(0) deletes every bundle no channel serves (within O(major) when set).
       - Returns the deleted names in RV(deleted), newest first; in check mode the same list,
