@@ -614,7 +614,7 @@ class ApiKey(CapgoResource):
             return CREATE_REFUSED
         if err.error == "invalid_apikey" and self._lookup is not None and (err.path or "").startswith("/app"):
             return "lookup_api_key is not a valid API key (unknown or expired)"
-        return None
+        return super(ApiKey, self).explain(err)
 
     def read(self):
         if self.key_id is not None:

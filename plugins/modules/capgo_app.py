@@ -401,7 +401,7 @@ class App(CapgoResource):
             return "app_id %r is not a valid reverse-domain app id (like com.example.app)" % self.app_id
         if err.error in ("retention_to_big", "retention_to_small"):
             return check_retention_days(self.params.get("retention_days")) or "retention out of range"
-        return None
+        return super(App, self).explain(err)
 
     # -- reading ---------------------------------------------------------
 

@@ -297,7 +297,7 @@ class Device(CapgoResource):
                     % (channel, self.app_id))
         if err.status == 429:
             return self.explain_rate_limit(err)
-        return None
+        return super(Device, self).explain(err)
 
     def explain_rate_limit(self, err):
         reason = err.more_info.get("reason") or err.error

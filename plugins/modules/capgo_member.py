@@ -205,12 +205,16 @@ class Member(CapgoResource):
     def explain(self, err):
         hint = self._explain(err)
         if self.removed:
+            hint = hint or super(Member, self).explain(err)
             lead = ("%s was removed to change its role, but inviting it again failed: the person is no longer "
                     "a member; run again once the cause is fixed" % self.describe())
             return "%s; %s" % (lead, hint) if hint else lead
-        return hint
+        if hint is not None:
+            return hint
+        return super(Member, self).explain(err)
 
     def _explain(self, err):
+        """The sentence for the codes of this module, or None."""
         code = (err.more_info or {}).get("data")
         if err.error == "error_inviting_user_to_organization":
             role = self.invite_role()
@@ -246,7 +250,7 @@ class Member(CapgoResource):
                     "without an account; cancel it in the Capgo dashboard" % self.email)
         if err.error == "org_requires_expiring_key":
             return "organization %s requires API keys with an expiry date and this key has none" % self.org_id
-        return super(Member, self).explain(err)
+        return None
 
     def read(self):
         rows = self.api("GET", "/organization/members", params={"orgId": self.org_id})

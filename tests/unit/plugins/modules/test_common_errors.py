@@ -87,3 +87,26 @@ def test_malformed_org_id_fails_before_any_request(monkeypatch, module, args):
     result, _ = run_module(monkeypatch, module.main, dict(args, org_id="Demo org"))
     assert result["failed"] is True and "org_id must be the organization's id (a UUID)" in result["msg"]
     assert len(responses.calls) == 0
+
+
+# capgo_info's explain() is maintained separately (its own helper); every resource module here.
+EXPLAINING = [capgo_apikey, capgo_app, capgo_bundle, capgo_channel, capgo_device, capgo_member, capgo_organization,
+              capgo_webhook]
+
+
+@pytest.mark.parametrize("module", EXPLAINING, ids=[m.__name__.rsplit(".", 1)[-1] for m in EXPLAINING])
+def test_explain_ends_with_the_shared_explanation(module):
+    """explain() hands what it does not know to the base: ``return super(<Class>, self).explain(err)``."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(module))
+    found = []
+    for cls in [n for n in tree.body if isinstance(n, ast.ClassDef)]:
+        for func in cls.body:
+            if isinstance(func, ast.FunctionDef) and func.name == "explain":
+                found.append((cls.name, ast.dump(func.body[-1])))
+    assert found, "no explain() in %s" % module.__name__
+    for name, last in found:
+        expected = ast.dump(ast.parse("return super(%s, self).explain(err)" % name).body[0])
+        assert last == expected, "%s.explain() does not end with return super(%s, self).explain(err)" % (name, name)
