@@ -46,11 +46,15 @@ options:
     description:
       - The organization that owns the app, by id (a UUID) or by name.
       - Required to create the app.
-      - A name is looked up among the organizations this API key can read (one C(GET /organization),
-        only when the option is set and the app must be created or compared); the run fails when
-        no organization or more than one has that name. Organization names are not unique in
-        Capgo, so an id is the safer choice; the lookup reads the first 50 organizations the key
-        can see.
+      - With an id, a converged run sends one request (C(GET /app/<app_id>)).
+      - A name costs more requests and is resolved only when needed. When the app exists, the
+        module reads the organization that owns it (one more C(GET /organization)) and
+        compares its name, so a converged run sends two requests; when that organization
+        cannot be read with this key, or the app must be created, the name is looked up among
+        all the organizations this API key can read (every page of C(GET /organization),
+        50 organizations a page). The lookup fails when no organization or more than one has
+        that name. Organization names are not unique in Capgo, so an id is the cheaper and
+        safer choice.
       - Capgo's public API cannot move an app to another organization. When the app exists in a
         different organization, the module fails before any write.
     type: str
@@ -303,6 +307,7 @@ class App(CapgoResource):
         )
         self.app_id = self.params["app_id"]
         self.org_names = {}
+        self._before = None
 
     def describe(self):
         return "app %s" % self.app_id
@@ -325,28 +330,51 @@ class App(CapgoResource):
             return value.strip()
         return value
 
-    def resolve_org(self, value):
-        """An organization id from an id or a name (names are looked up among the key's organizations)."""
-        if is_uuid(value):
-            return value.lower()
-        orgs = self.api("GET", "/organization") or []
-        if not isinstance(orgs, list):
-            orgs = []
-        hits = [o for o in orgs if isinstance(o, dict) and o.get("name") == value]
+    def lookup_org(self, value):
+        """The id of the organization named ``value``, among every organization the key can read."""
+        orgs = [o for o in self.client.iter_pages("/organization", page_in_body=True) if isinstance(o, dict)]
+        hits = [o for o in orgs if o.get("name") == value]
         if not hits:
-            more = " (only the first %d were searched)" % len(orgs) if len(orgs) >= 50 else ""
-            self.fail("owner_org: no organization named %r is visible to this API key%s; give the organization's id "
-                      "(a UUID) instead" % (value, more))
+            self.fail("owner_org: no organization named %r is visible to this API key (%d searched); give the "
+                      "organization's id (a UUID) instead" % (value, len(orgs)))
         if len(hits) > 1:
             self.fail("owner_org: %d organizations are named %r (%s); give the id of the one you mean"
                       % (len(hits), value, ", ".join(sorted(o.get("id") or "?" for o in hits))))
         self.org_names[hits[0]["id"]] = value
         return hits[0]["id"]
 
+    def owner_name(self, org_id):
+        """The name of organization ``org_id``, or None when this key cannot read it."""
+        try:
+            org = self.api("GET", "/organization", params={"orgId": org_id})
+        except CapgoAPIError as err:
+            if err.error in ("invalid_org_id", "cannot_get_organization", "org_requires_expiring_key"):
+                return None
+            raise
+        return org.get("name") if isinstance(org, dict) else None
+
+    def resolve_org(self, value, before):
+        """``owner_org`` as an id, requesting only what is needed.
+
+        An id is used as is. A name is compared with the name of the app's organization when
+        the app exists (one GET); otherwise it is looked up among the key's organizations.
+        """
+        if is_uuid(value):
+            return value.lower()
+        current = (before or {}).get("owner_org")
+        if current and self.owner_name(current) == value:
+            self.org_names[current] = value
+            return current
+        return self.lookup_org(value)
+
+    def present(self, before):
+        self._before = before
+        return super(App, self).present(before)
+
     def desired(self):
         desired = super(App, self).desired()
         if "owner_org" in desired and self.params["state"] == "present":
-            desired["owner_org"] = self.resolve_org(desired["owner_org"])
+            desired["owner_org"] = self.resolve_org(desired["owner_org"], self._before)
         return desired
 
     # -- comparison ------------------------------------------------------

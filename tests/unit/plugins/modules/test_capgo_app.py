@@ -224,28 +224,87 @@ def test_create_in_a_forbidden_org(monkeypatch):
     assert "may not create apps in organization %s" % OTHER_ORG in result["msg"]
 
 
+def org(ident, name):
+    return {"id": ident, "name": name, "created_by": "u1", "created_at": "2026-01-01T00:00:00Z",
+            "updated_at": "2026-01-01T00:00:00Z", "logo": None, "management_email": "a@example.com",
+            "customer_id": None, "website": None}
+
+
+def serve_orgs(orgs, one=None, one_error=None):
+    """GET /organization: the pages of ``orgs`` (page as a JSON number in the body), or ``one`` for an orgId."""
+    def callback(request):
+        if "orgId=" in request.url:
+            if one_error:
+                return 400, {}, json.dumps({"error": one_error, "message": "You can't access this organization"})
+            return 200, {}, json.dumps(one)
+        page = json.loads(request.body)["page"]
+        assert isinstance(page, int)
+        return 200, {}, json.dumps(orgs[page * 50:(page + 1) * 50])
+    responses.add_callback(responses.GET, URL + "/organization", callback=callback)
+
+
+def org_requests():
+    return [c.request for c in responses.calls if c.request.path_url.startswith("/organization")]
+
+
+def crowd():
+    return [org("00000000-0000-4000-8000-%012d" % i, "Org %d" % i) for i in range(60)]
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
 @responses.activate
-def test_owner_org_by_name_is_resolved(monkeypatch):
+def test_owner_org_by_name_is_resolved_across_every_page(monkeypatch, check_mode):
     missing()
-    responses.get(URL + "/organization", json=[{"id": OTHER_ORG, "name": "Other org"}, {"id": ORG, "name": "Demo org"}])
+    serve_orgs(crowd()[:55] + [org(ORG, "Demo org")] + crowd()[55:])
     responses.post(URL + "/app", json=app_row())
-    result, _warnings = run(monkeypatch, name="New app", owner_org="Demo org")
-    assert result["changed"] is True
-    assert json.loads(writes()[0].body)["owner_org"] == ORG
+    result, _warnings = run(monkeypatch, check_mode=check_mode, name="New app", owner_org="Demo org")
+    assert result["changed"] is True and result["app"]["owner_org"] == ORG
+    assert [json.loads(r.body)["page"] for r in org_requests()] == [0, 1]
+    if not check_mode:
+        assert json.loads(writes()[0].body)["owner_org"] == ORG
 
 
 @responses.activate
-def test_owner_org_by_name_converged_on_existing_app(monkeypatch):
+def test_owner_org_by_id_converged_is_one_get(monkeypatch):
     responses.get(APP_URL, json=app_row())
-    responses.get(URL + "/organization", json=[{"id": ORG, "name": "Demo org"}])
+    serve_orgs([org(ORG, "Demo org")], one=org(ORG, "Demo org"))
+    result, _warnings = run(monkeypatch, owner_org=ORG.upper(), name="New app")
+    assert result["changed"] is False and [c.request.url for c in responses.calls] == [APP_URL]
+
+
+@responses.activate
+def test_owner_org_by_name_converged_reads_only_the_apps_organization(monkeypatch):
+    responses.get(APP_URL, json=app_row())
+    serve_orgs(crowd() + [org(ORG, "Demo org")], one=org(ORG, "Demo org"))
+    result, _warnings = run(monkeypatch, owner_org="Demo org", name="New app")
+    assert result["changed"] is False and writes() == []
+    assert len(responses.calls) == 2
+    assert [r.url for r in org_requests()] == [URL + "/organization?orgId=" + ORG]
+
+
+@responses.activate
+def test_owner_org_by_name_when_the_apps_organization_cannot_be_read(monkeypatch):
+    responses.get(APP_URL, json=app_row())
+    serve_orgs(crowd() + [org(ORG, "Demo org")], one_error="invalid_org_id")
     result, _warnings = run(monkeypatch, owner_org="Demo org")
     assert result["changed"] is False and writes() == []
+    assert len(org_requests()) == 3  # the organization, then pages 0 and 1
+
+
+@responses.activate
+def test_owner_org_by_name_of_another_organization_fails_before_any_write(monkeypatch):
+    responses.get(APP_URL, json=app_row())
+    serve_orgs([org(ORG, "Demo org"), org(OTHER_ORG, "Other org")], one=org(ORG, "Demo org"))
+    result, _warnings = run(monkeypatch, owner_org="Other org")
+    assert result["failed"] is True and writes() == []
+    assert "cannot move an app to another organization" in result["msg"]
+    assert "%s (Other org)" % OTHER_ORG in result["msg"]
 
 
 @responses.activate
 def test_owner_org_name_ambiguous_or_unknown_fails(monkeypatch):
     missing()
-    responses.get(URL + "/organization", json=[{"id": ORG, "name": "Twin"}, {"id": OTHER_ORG, "name": "Twin"}])
+    serve_orgs([org(ORG, "Twin"), org(OTHER_ORG, "Twin")])
     result, _warnings = run(monkeypatch, name="x", owner_org="Twin")
     assert result["failed"] is True and "2 organizations are named 'Twin'" in result["msg"]
     result, _warnings = run(monkeypatch, name="x", owner_org="Nope")
