@@ -6,7 +6,9 @@
 Private to the collection (the leading underscore): no compatibility promise.
 The output is deterministic: the same title, series and options always give the same bytes
 (no timestamps, no random ids, fixed number formatting), so a module can compare a new chart
-with the file on disk and report a change only when the content changed.
+with the file on disk and report a change only when the content changed (``write_if_changed``,
+used by the ``capgo_info`` action plugin on the controller, and by the module itself when it is
+given ``dest`` directly).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,6 +17,8 @@ __metaclass__ = type
 
 import datetime
 import math
+import os
+import tempfile
 from xml.sax.saxutils import escape, quoteattr
 
 # Binary units, as Capgo's dashboard counts storage and bandwidth (1 MB = 1024 KB).
@@ -269,3 +273,44 @@ def render_chart(title, points, unit="users", style="line", subtitle=None, y_lab
         add('</g>')
     add('</svg>')
     return "\n".join(out) + "\n"
+
+
+# -- the file ------------------------------------------------------------
+
+def write_if_changed(path, content, check_mode=False):
+    """Make the file ``path`` hold the bytes ``content``; True when its content changed (or would).
+
+    Compares with the file's bytes first: the same content is no change and nothing is written.
+    Otherwise (and not in ``check_mode``) writes a temporary file in the same directory and
+    moves it over ``path`` with ``os.replace``, so that a reader sees the old file or the new
+    one, never half of one. A replaced file keeps its permissions; a new one gets
+    ``0666 & ~umask``. Raises ``OSError`` (no temporary file left behind) when it cannot write.
+    """
+    path = os.path.abspath(path)
+    try:
+        with open(path, "rb") as handle:
+            if handle.read() == content:
+                return False
+    except (IOError, OSError):  # no file yet (or an unreadable one, which is replaced)
+        pass
+    if check_mode:
+        return True
+    try:
+        mode = os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, tmp = tempfile.mkstemp(prefix=".%s-" % os.path.basename(path), suffix=".tmp", dir=os.path.dirname(path))
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return True

@@ -21,12 +21,19 @@ description:
     keys; a field that a module option sets is returned under that option's name (a channel's
     bundle is RV(channels[].bundle), its id RV(channels[].bundle_id)).
   - O(resource=statistics) returns daily usage (monthly active users, storage, bandwidth) and can
-    write an SVG chart of one metric (O(graph), O(dest)).
+    draw an SVG chart of one metric (O(graph)), written on the controller (O(dest)).
+  - Never returns a secret, whatever the server sends; no API key's C(key) or C(key_hash), no
+    webhook's C(secret), no bundle's C(session_key) (RV(bundles[].encrypted) says whether a
+    bundle has one).
 author:
   - capgo.cloud contributors (@capgo)
 extends_documentation_fragment:
   - capgo.cloud.capgo
   - capgo.cloud.capgo.INFO_ATTRIBUTES
+attributes:
+  action:
+    description: Has an action plugin of the same name, which writes the O(dest) chart on the controller.
+    support: full
 options:
   resource:
     description:
@@ -130,8 +137,9 @@ options:
     default: false
   graph:
     description:
-      - Write an SVG chart of this metric to O(dest). V(mau) is monthly active users; V(storage)
-        and V(bandwidth) are in binary units (1 MB = 1024 KB).
+      - Draw an SVG chart of this metric, returned in RV(graph_svg) and written to O(dest) when it
+        is set. V(mau) is monthly active users; V(storage) and V(bandwidth) are in binary units
+        (1 MB = 1024 KB).
       - The chart has a title naming the app or organization and the metric, one point per day
         (bars for daily values, O(accumulate=false)), a dated x axis and a y axis in users or
         bytes. The same data always gives the same file, byte for byte.
@@ -141,14 +149,21 @@ options:
     choices: [mau, storage, bandwidth]
   dest:
     description:
-      - Path of the SVG file O(graph) writes, on the host that runs the module. To write it on the
-        controller, run the task with C(delegate_to=localhost) (or in a play on localhost).
-      - The directory must exist. The file is replaced atomically, and only when its content
-        changes; RV(ignore:changed) is V(true) only then. In check mode nothing is written and
-        RV(ignore:changed) says whether the file would change.
+      - Path of the SVG file of the O(graph) chart, written on the controller (the module's
+        action plugin writes it, wherever the module runs). A relative path is relative to the
+        directory C(ansible-playbook) runs in.
+      - The directory must exist on the controller; the task fails before any request when it
+        does not.
+      - The file is replaced atomically, and only when its content changes; RV(ignore:changed)
+        is V(true) only then. In check mode nothing is written and RV(ignore:changed) says
+        whether the file would change.
+      - Needs O(graph).
     type: path
 notes:
   - Check mode returns the same information as a normal run; only the chart is not written.
+  - The chart is written by the action plugin, on the controller, with the permissions the file
+    had (a new file gets the controller's umask). The module itself, given O(dest) without the
+    action plugin (only possible outside C(ansible-playbook), in tests), writes it where it runs.
   - Channels and bundles are read page by page and de-duplicated by id, which survives Capgo's
     paging quirk for these routes. GET C(/bundle) answers C(cannot_get_bundle) for an app without
     bundles; the module returns an empty list.
@@ -223,7 +238,6 @@ EXAMPLES = r"""
     accumulate: false
     graph: mau
     dest: /tmp/mau.svg
-  delegate_to: localhost
   register: stats
 
 - name: Organization storage of the last 30 days, per app too
@@ -414,8 +428,10 @@ devices:
 bundles:
   description:
     - The bundles that are not deleted (O(resource=bundles)), newest first, with the fields
-      M(capgo.cloud.capgo_bundle) returns for a bundle (C(session_key) included), plus
-      RV(bundles[].name), RV(bundles[].channels) and RV(bundles[].rollout_channels).
+      M(capgo.cloud.capgo_bundle) returns for a bundle, plus RV(bundles[].name),
+      RV(bundles[].channels) and RV(bundles[].rollout_channels).
+    - Never the bundle's C(session_key), an encryption secret; RV(bundles[].encrypted) says
+      whether there is one.
   returned: when O(resource=bundles)
   type: list
   elements: dict
@@ -444,7 +460,7 @@ bundles:
     - {id: 98, name: 1.4.2, version: 1.4.2, encrypted: false, app_id: com.example.app, channels: [production], rollout_channels: [],
        external_url: "https://cdn.example.com/1.4.2.zip", checksum: 3f1c0b6e, created_at: "2026-11-01T00:00:00+00:00"}
 webhooks:
-  description: The webhooks of the organization (O(resource=webhooks)), without their signing secrets.
+  description: The webhooks of the organization (O(resource=webhooks)), without their signing secrets (no C(secret)).
   returned: when O(resource=webhooks)
   type: list
   elements: dict
@@ -497,9 +513,15 @@ period:
       description: The day after the last day (exclusive).
       type: str
       sample: "2026-11-28"
-graph_path:
-  description: Absolute path of the chart (in check mode, where it would be written).
+graph_svg:
+  description:
+    - The O(graph) chart, an SVG document. The same data always gives the same text.
   returned: when O(graph) is set
+  type: str
+  sample: "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"860\" height=\"420\" ...>...</svg>"
+graph_path:
+  description: Absolute path of the chart on the controller (in check mode, where it would be written).
+  returned: when O(graph) and O(dest) are set
   type: str
   sample: /tmp/mau.svg
 """
@@ -507,7 +529,6 @@ graph_path:
 import datetime
 import os
 import re
-import tempfile
 
 from ansible.module_utils.common.text.converters import to_bytes
 
@@ -526,7 +547,7 @@ from ansible_collections.capgo.cloud.plugins.module_utils._resources import (
     parse_time,
     webhook_from_api,
 )
-from ansible_collections.capgo.cloud.plugins.module_utils._svgchart import render_chart
+from ansible_collections.capgo.cloud.plugins.module_utils._svgchart import render_chart, write_if_changed
 
 RESOURCES = ("organizations", "members", "apikeys", "apps", "channels", "devices", "bundles", "webhooks",
              "statistics")
@@ -553,7 +574,12 @@ METRICS = {
     "storage": ("Storage", "bytes", "storage"),
     "bandwidth": ("Bandwidth", "bytes", "bandwidth"),
 }
-SECRET_KEYS = ("key", "secret")
+# Never returned, whatever the server sends (capgo_info has no option that reveals a secret).
+SECRET_FIELDS = {
+    "apikeys": ("key", "key_hash"),
+    "webhooks": ("secret",),
+    "bundles": ("session_key",),
+}
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -600,14 +626,17 @@ def api_time(value):
     return text + "Z"
 
 
-def strip_secrets(item):
-    return dict((k, v) for k, v in item.items() if k not in SECRET_KEYS)
+def strip_secrets(resource, item):
+    """``item`` without the secret fields of ``resource`` (``SECRET_FIELDS``)."""
+    secrets = SECRET_FIELDS.get(resource, ())
+    return dict((k, v) for k, v in item.items() if k not in secrets)
 
 
 # -- translations: as the resource modules return them, plus what only a list shows --------
+# (secrets are removed from every item afterwards, in Info.execute)
 
 def info_apikey(data):
-    return strip_secrets(apikey_from_api(data))
+    return apikey_from_api(data)
 
 
 def info_channel(data):
@@ -619,7 +648,7 @@ def info_channel(data):
 
 
 def info_bundle(data, serving, rolling):
-    """A bundle as capgo_bundle returns it (session key included), plus its name and the channels using it."""
+    """A bundle as capgo_bundle returns it, plus its name and the channels using it."""
     out = bundle_from_api(data)
     out["name"] = data.get("name")
     out["channels"] = sorted(serving.get(data.get("id"), []))
@@ -628,7 +657,7 @@ def info_bundle(data, serving, rolling):
 
 
 def info_webhook(data):
-    return strip_secrets(webhook_from_api(data))
+    return webhook_from_api(data)
 
 
 def stats_entry(data):
@@ -662,7 +691,7 @@ class Info(CapgoModule):
                 dest=dict(type="path"),
                 **{"from": dict(type="str")}
             ),
-            required_together=[("graph", "dest")],
+            required_by={"dest": "graph"},
         )
         self.resource = self.params["resource"]
         self.limit = self.params["limit"]
@@ -759,7 +788,7 @@ class Info(CapgoModule):
             return "this API key may not list API keys: it needs org.manage_apikeys on an organization"
         if code == "org_requires_expiring_key":
             return "the organization only accepts API keys with an expiry date"
-        return None
+        return super(Info, self).explain(err)
 
     # -- collecting --------------------------------------------------------
 
@@ -952,35 +981,27 @@ class Info(CapgoModule):
         points = [(e["date"], e.get(metric) or 0) for e in entries if isinstance(e.get("date"), str)]
         svg = render_chart(title, points, unit=unit, style="bar" if daily else "line", subtitle=subtitle,
                            y_label=y_label)
-        self.write_file(self.params["dest"], to_bytes(svg))
+        self.result["graph_svg"] = svg
+        # Through Ansible, the action plugin removes dest from the module's arguments and writes
+        # graph_svg on the controller. Only a module run without it (unit tests) gets dest, and
+        # writes the file where it runs, the same way.
+        if self.params["dest"]:
+            self.write_file(self.params["dest"], to_bytes(svg))
 
     def write_file(self, dest, content):
         path = os.path.abspath(dest)
         self.result["graph_path"] = path
         try:
-            with open(path, "rb") as handle:
-                current = handle.read()
-        except (IOError, OSError):
-            current = None
-        if current == content:
-            return
-        self.result["changed"] = True
-        if self.check_mode:
-            return
-        directory = os.path.dirname(path)
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=".capgo_info-", suffix=".svg", dir=directory)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(content)
+            changed = write_if_changed(path, content, check_mode=self.check_mode)
         except (IOError, OSError) as exc:
             self.fail("cannot write the chart to %s: %s" % (path, exc))
-        self.module.atomic_move(tmp, path)
+        self.result["changed"] = self.result["changed"] or changed
 
     # -- running -----------------------------------------------------------
 
     def execute(self):
         items = getattr(self, "list_%s" % self.resource)()
-        self.result[self.resource] = items
+        self.result[self.resource] = [strip_secrets(self.resource, item) for item in items]
 
 
 def main():

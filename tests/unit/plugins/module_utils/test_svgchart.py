@@ -6,6 +6,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import os
+import stat
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -131,3 +133,59 @@ def test_short_periods_write_each_value_long_ones_do_not():
     assert labels == ["1 MB", "2 MB", "3 MB"]
     root = ET.fromstring(chart.render_chart("S", points(30), unit="users").encode("utf-8"))
     assert root.find(SVG + "g[@class='value-labels']") is None
+
+
+# -- write_if_changed: compare, then replace atomically ------------------------------------
+
+def test_write_if_changed_writes_a_new_file_with_the_umask(tmp_path):
+    path = tmp_path / "c.svg"
+    old = os.umask(0o027)
+    try:
+        assert chart.write_if_changed(str(path), b"<svg/>") is True
+    finally:
+        os.umask(old)
+    assert path.read_bytes() == b"<svg/>"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.svg"]
+
+
+def test_write_if_changed_same_bytes_is_no_change_and_no_write(tmp_path):
+    path = tmp_path / "c.svg"
+    path.write_bytes(b"<svg/>")
+    before = path.stat()
+    assert chart.write_if_changed(str(path), b"<svg/>") is False
+    assert chart.write_if_changed(str(path), b"<svg/>", check_mode=True) is False
+    after = path.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_write_if_changed_replaces_atomically_and_keeps_the_mode(tmp_path):
+    path = tmp_path / "c.svg"
+    path.write_bytes(b"<svg>old</svg>")
+    os.chmod(str(path), 0o600)
+    inode = path.stat().st_ino
+    assert chart.write_if_changed(str(path), b"<svg>new</svg>") is True
+    assert path.read_bytes() == b"<svg>new</svg>"
+    # a new file moved over the old one (os.replace), not the old one rewritten in place
+    assert path.stat().st_ino != inode
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.svg"]
+
+
+def test_write_if_changed_check_mode_writes_nothing(tmp_path):
+    path = tmp_path / "c.svg"
+    assert chart.write_if_changed(str(path), b"<svg/>", check_mode=True) is True
+    assert not path.exists()
+    path.write_bytes(b"<svg>old</svg>")
+    assert chart.write_if_changed(str(path), b"<svg/>", check_mode=True) is True
+    assert path.read_bytes() == b"<svg>old</svg>"
+
+
+def test_write_if_changed_raises_and_leaves_no_temporary_file(tmp_path):
+    with pytest.raises(OSError):
+        chart.write_if_changed(str(tmp_path / "missing" / "c.svg"), b"<svg/>")
+    target = tmp_path / "dir.svg"
+    target.mkdir()  # os.replace cannot put a file over a directory
+    with pytest.raises(OSError):
+        chart.write_if_changed(str(target), b"<svg/>")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.svg"]

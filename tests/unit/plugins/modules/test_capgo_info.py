@@ -15,6 +15,8 @@ import responses
 from responses import matchers
 from urllib.parse import parse_qs, urlsplit
 
+from ansible_collections.capgo.cloud.plugins.module_utils._base import CapgoModule
+from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
 from ansible_collections.capgo.cloud.plugins.modules import capgo_info
 from ansible_collections.capgo.cloud.tests.unit.plugins.modules.utils import run_module
 
@@ -61,7 +63,7 @@ def error(code, message="", status=400):
     (dict(resource="statistics", app_id=APP, breakdown=True), "breakdown only applies to scope=org"),
     (dict(resource="statistics", app_id=APP, to="2026-13-01"), "to must be a date YYYY-MM-DD"),
     (dict(resource="statistics", app_id=APP, **{"from": "2026-11-05", "to": "2026-11-05"}), "must be before"),
-    (dict(resource="statistics", app_id=APP, graph="mau"), "parameters are required together: graph, dest"),
+    (dict(resource="statistics", app_id=APP, dest="/tmp/x.svg"), "missing parameter(s) required by 'dest': graph"),
     (dict(resource="statistics", app_id=APP, graph="mau", dest="/nonexistent-dir-h/x.svg"),
      "the directory of dest does not exist"),
 ])
@@ -71,6 +73,17 @@ def test_bad_input_fails_before_any_request(monkeypatch, args, text):
     assert result.get("failed") is True
     assert text in result["msg"]
     assert len(responses.calls) == 0
+
+
+def test_explain_ends_with_the_shared_sentences():
+    """Info.explain handles its own codes, then returns the base's explanation (not None)."""
+    info = capgo_info.Info.__new__(capgo_info.Info)
+    info.params = {"app_id": APP, "org_id": ORG}
+    refused = CapgoAPIError(401, "invalid_apikey", "Invalid API key", method="GET", path="/app")
+    assert info.explain(refused) == CapgoModule.explain(info, refused)
+    assert "refused the credentials" in info.explain(refused)
+    plan = CapgoAPIError(402, "subscription_required", "", method="GET", path="/statistics/user")
+    assert "plan does not include API statistics" in info.explain(plan)
 
 
 # -- organizations ---------------------------------------------------------------
@@ -181,6 +194,60 @@ def test_webhooks_all_pages_without_secrets(monkeypatch):
     assert len(result["webhooks"]) == 55
     assert [query(c) for c in responses.calls] == [{"orgId": ORG, "page": "0"}, {"orgId": ORG, "page": "1"}]
     assert "whsec_x" not in json.dumps(result)
+
+
+# -- secrets: never returned, whatever the server sends ------------------------------------
+
+SECRET_KEY = "ae6e7458-c46d-4c00-aa3b-153b0b8520ea"
+SECRET_HASH = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+WEBHOOK_SECRET = "whsec_0123456789abcdef"
+SESSION_KEY = "c2Vzc2lvbi1rZXk6YWVzLTI1Ni1jYmM6MDEyMzQ1Njc4OQ=="
+
+
+def mock_apikeys_with_secrets():
+    responses.get(URL + "/apikey", json=[
+        {"id": 1, "name": "plain", "key": SECRET_KEY, "key_hash": None, "is_hashed_key": False},
+        {"id": 2, "name": "hashed", "key": None, "key_hash": SECRET_HASH, "is_hashed_key": True},
+    ])
+    return dict(resource="apikeys")
+
+
+def mock_webhooks_with_secrets():
+    responses.get(URL + "/webhooks", json=[
+        {"id": "w%d" % i, "org_id": ORG, "name": "hook %d" % i, "url": "https://h.example.com/%d" % i,
+         "enabled": True, "events": ["apps"], "secret": WEBHOOK_SECRET} for i in range(2)])
+    return dict(resource="webhooks", org_id=ORG)
+
+
+def mock_bundles_with_secrets():
+    responses.get(URL + "/channel", json=[])
+    rows = [dict(bundle(1), session_key=SESSION_KEY), dict(bundle(2), session_key=None)]
+    responses.add_callback(responses.GET, URL + "/bundle", callback=bundle_pages(rows))
+    return dict(resource="bundles", app_id=APP)
+
+
+@pytest.mark.parametrize("resource, mock, fields, values", [
+    ("apikeys", mock_apikeys_with_secrets, ("key", "key_hash"), (SECRET_KEY, SECRET_HASH)),
+    ("webhooks", mock_webhooks_with_secrets, ("secret",), (WEBHOOK_SECRET,)),
+    ("bundles", mock_bundles_with_secrets, ("session_key",), (SESSION_KEY,)),
+])
+@responses.activate
+def test_no_secret_is_ever_returned(monkeypatch, resource, mock, fields, values):
+    assert capgo_info.SECRET_FIELDS[resource] == fields
+    result = run(monkeypatch, **mock())
+    items = result[resource]
+    assert len(items) == 2
+    for item in items:
+        assert not set(fields) & set(item), item
+    dumped = json.dumps(result)
+    for value in values:
+        assert value not in dumped
+
+
+@responses.activate
+def test_bundles_say_whether_they_are_encrypted_without_the_session_key(monkeypatch):
+    result = run(monkeypatch, **mock_bundles_with_secrets())
+    assert [(b["name"], b["encrypted"]) for b in result["bundles"]] == [("1.0.1", True), ("1.0.2", False)]
 
 
 # -- apps ----------------------------------------------------------------------------
@@ -515,6 +582,23 @@ def chart_args(dest, **over):
                 **{"from": "2026-11-01", "to": "2026-11-06"})
     args.update(over)
     return args
+
+
+@responses.activate
+def test_chart_is_returned_as_text(monkeypatch, tmp_path):
+    responses.get(URL + "/statistics/app/" + APP, json=entries(5))
+    args = chart_args(None)
+    del args["dest"]
+    result = run(monkeypatch, **args)
+    assert result["changed"] is False and "graph_path" not in result
+    root = ET.fromstring(result["graph_svg"])
+    assert root.tag == SVG + "svg"
+    assert len(root.findall(".//%scircle" % SVG)) == 5
+
+    dest = tmp_path / "mau.svg"
+    result = run(monkeypatch, **chart_args(dest))
+    assert dest.read_text() == result["graph_svg"]
+    assert len(responses.calls) == 2
 
 
 @responses.activate
