@@ -154,11 +154,19 @@ options:
       - When the key expires, as a date (V(2027-01-31), midnight UTC) or an ISO 8601 date and
         time (V(2027-01-31T18:00:00Z); without a time zone, UTC). Compared with the key's
         expiry as a point in time, so any spelling of the same instant is no change.
-      - V(null) removes the expiry. V(never) or V("") do the same where a null cannot be
-        passed (for example from a template).
+      - When the task does not set it (the default, V(unchanged)), the expiry of an existing
+        key is left as it is and a new key gets none. V(unchanged) may also be given
+        explicitly.
+      - V(null) (C(expires_at: null) in the task) removes the expiry. V(never) and V("") do
+        the same.
+      - From a template, C("{{ var }}") with a null O(expires_at) variable removes the expiry
+        on every ansible-core version (ansible-core before 2.19 templates a null variable to
+        V(""), which means the same); to leave the expiry alone when a variable is undefined
+        or null, write C("{{ var | default(omit, true) }}").
       - Must be in the future when it is sent, and within the limits the organizations of the
         key's bindings set (C(require_apikey_expiration), C(max_apikey_expiration_days)).
     type: str
+    default: unchanged
   hashed:
     description:
       - Store only a hash of the key (Capgo then cannot show the secret ever again).
@@ -217,7 +225,23 @@ EXAMPLES = r"""
   when: ci_key.apikey.key is defined
   no_log: true
 
-- name: Or keep it in an AWX / Automation Controller credential
+- name: Or keep it in AWX / Automation Controller - a credential type for Capgo keys (once)
+  awx.awx.credential_type:
+    name: Capgo API key
+    kind: cloud
+    inputs:
+      fields:
+        - id: api_key
+          type: string
+          label: Capgo API key
+          secret: true
+      required: [api_key]
+    injectors:
+      env:
+        CAPGO_API_KEY: "{{ '{{ api_key }}' }}"
+    state: present
+
+- name: And a credential of that type holding the new key
   awx.awx.credential:
     name: Capgo CI upload key
     organization: Default
@@ -331,7 +355,6 @@ diff:
 
 from datetime import datetime, timezone
 
-from ansible.module_utils import basic
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.capgo.cloud.plugins.module_utils._base import CapgoResource, is_uuid
@@ -350,6 +373,7 @@ ROLES = list(ROLE_SCOPES)
 # Capgo's 2026-05-27 migration of mode keys (capgo-api.md section 1.5).
 MODE_APP_ROLE = {"all": "app_admin", "write": "app_developer", "upload": "app_uploader", "read": "app_reader"}
 NO_EXPIRY = ("", "never", "none", "null")
+UNCHANGED = "unchanged"  # expires_at's default: the task does not manage the expiry
 CREATE_REFUSED = "Capgo refuses API keys creating API keys: use a dashboard session token as api_key"
 BINDINGS_REFUSED = "Capgo lets only a dashboard session token change a key's bindings: use one as api_key"
 
@@ -377,7 +401,7 @@ class ApiKey(CapgoResource):
                 org_id=dict(type="str"),
                 app_id=dict(type="str"),
                 update_bindings=dict(type="bool", default=False),
-                expires_at=dict(type="str"),
+                expires_at=dict(type="str", default=UNCHANGED),
                 hashed=dict(type="bool"),
                 regenerate=dict(type="bool", default=False),
                 lookup_api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["CAPGO_LOOKUP_API_KEY"])),
@@ -400,15 +424,15 @@ class ApiKey(CapgoResource):
     # -- input -----------------------------------------------------------
 
     def expires_at_given(self):
-        """(given, value): expires_at set by the task, including an explicit null."""
+        """(given, value): expires_at set by the task, an explicit null included.
+
+        The option's default is the sentinel V(unchanged): AnsibleModule applies a default only
+        when the task does not set the option, so an explicit null stays None ("no expiry").
+        """
         value = self.params.get("expires_at")
-        if value is not None:
-            return True, value
-        try:  # an explicit null is not visible in params; the task's own arguments show it
-            raw = basic._load_params()
-        except Exception:  # pylint: disable=broad-except
+        if isinstance(value, str) and value.strip().lower() == UNCHANGED:
             return False, None
-        return (isinstance(raw, dict) and "expires_at" in raw and raw["expires_at"] is None), None
+        return True, value
 
     def validate(self):
         p = self.params

@@ -12,6 +12,8 @@ import pytest
 import responses
 from responses import matchers
 
+from ansible.module_utils import basic
+
 from ansible_collections.capgo.cloud.plugins.modules import capgo_apikey
 from ansible_collections.capgo.cloud.tests.unit.plugins.modules.utils import run_module
 
@@ -493,3 +495,45 @@ def test_expiry_parsing():
     assert fmt(parse("2027-01-31T01:00:00-0230")) == "2027-01-31T03:30:00Z"
     assert fmt(parse("2027-01-31T10:00Z")) == "2027-01-31T10:00:00Z"
     assert parse("2027-13-01") is None and parse("31.01.2027") is None
+
+
+@responses.activate
+def test_explicit_unchanged_is_not_managed(monkeypatch):
+    list_keys([key(expires_at="2027-01-31T00:00:00+00:00")])
+    result = run(monkeypatch, expires_at="unchanged")
+    assert result["changed"] is False and writes() == []
+    assert result["apikey"]["expires_at"] == "2027-01-31T00:00:00Z"
+
+
+@responses.activate
+def test_null_expiry_without_the_private_load_params(monkeypatch):
+    """An explicit null is told from an unset option through public API only."""
+    loads = []
+    original = basic._load_params
+
+    def counted():
+        loads.append(1)
+        return original()
+    monkeypatch.setattr(basic, "_load_params", counted)
+    list_keys([key(expires_at="2027-01-31T00:00:00+00:00")])
+    responses.put(URL + "/apikey/7", json=key())
+    result = run(monkeypatch, expires_at=None)
+    assert result["changed"] is True and body_of(writes()[0]) == {"expires_at": None}
+    assert len(loads) == 1  # AnsibleModule's own read of the arguments, nothing more
+
+
+def test_argument_spec_keeps_secrets_out_of_logs_and_has_the_expiry_sentinel(monkeypatch):
+    captured = {}
+    original = basic.AnsibleModule.__init__
+
+    def init(self, argument_spec, **kwargs):
+        captured.update(argument_spec)
+        original(self, argument_spec=argument_spec, **kwargs)
+
+    monkeypatch.setattr(basic.AnsibleModule, "__init__", init)
+    with responses.RequestsMock() as mock:
+        result = run(monkeypatch, name=" ")
+        assert result["failed"] is True and len(mock.calls) == 0
+    assert captured["lookup_api_key"]["no_log"] is True
+    assert captured["api_key"]["no_log"] is True
+    assert captured["expires_at"] == {"type": "str", "default": "unchanged"}
