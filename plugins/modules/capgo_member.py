@@ -36,6 +36,10 @@ options:
       - Capgo's public API can invite only people who already have a Capgo account; for
         anyone else the module fails and says so (invite them from the dashboard, or ask
         them to sign up first).
+      - B(Check mode cannot tell.) No Capgo API says whether an email has an account
+        without inviting it, so in check mode an email without a Capgo account is predicted
+        as an invitation (changed, RV(member.pending=true)), and the real run then fails
+        (Capgo answers C(NO_EMAIL)).
     type: str
     required: true
   role:
@@ -83,6 +87,8 @@ notes:
     member it finds like one that was already there (not a change).
   - Capgo's public API cannot cancel the pending invitation of someone without a Capgo
     account (made in the dashboard); such a removal fails with a message that says so.
+  - Check mode predicts an invitation for an email that has no Capgo account, which the
+    real run then refuses (C(NO_EMAIL)); see O(email).
 seealso:
   - module: capgo.cloud.capgo_organization
   - module: capgo.cloud.capgo_info

@@ -8,6 +8,7 @@ __metaclass__ = type
 import json
 
 import pytest
+import yaml
 import responses
 from responses import matchers
 
@@ -326,3 +327,17 @@ def test_bad_input_fails_before_any_request(monkeypatch):
     result = run_module(monkeypatch, capgo_member.main, {"org_id": ORG})[0]
     assert result["failed"] is True and "email" in result["msg"]
     assert len(responses.calls) == 0
+
+
+@responses.activate
+def test_check_mode_predicts_an_invite_that_no_email_then_refuses_and_the_docs_say_so(monkeypatch):
+    members(ADMIN)
+    invite_error("NO_EMAIL")
+    predicted = run(monkeypatch, check_mode=True, email="new@example.com", role="org_member")
+    assert predicted["changed"] is True and predicted["member"]["pending"] is True and writes() == []
+    real = run(monkeypatch, email="new@example.com", role="org_member")
+    assert real["failed"] is True and "has no Capgo account" in real["msg"]
+    doc = yaml.safe_load(capgo_member.DOCUMENTATION)
+    email_doc = " ".join(doc["options"]["email"]["description"])
+    assert "in check mode an email without a Capgo account is predicted as an invitation" in email_doc
+    assert "NO_EMAIL" in email_doc and any("NO_EMAIL" in note for note in doc["notes"])
