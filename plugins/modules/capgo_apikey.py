@@ -157,12 +157,12 @@ options:
       - When the task does not set it (the default, V(unchanged)), the expiry of an existing
         key is left as it is and a new key gets none. V(unchanged) may also be given
         explicitly.
-      - V(null) (C(expires_at: null) in the task) removes the expiry. V(never) and V("") do
-        the same.
-      - From a template, C("{{ var }}") with a null O(expires_at) variable removes the expiry
+      - V(null) (a YAML null given to the option in the task) removes the expiry. V(never)
+        and V("") do the same.
+      - "From a template, C({{ var }}) with a null O(expires_at) variable removes the expiry
         on every ansible-core version (ansible-core before 2.19 templates a null variable to
-        V(""), which means the same); to leave the expiry alone when a variable is undefined
-        or null, write C("{{ var | default(omit, true) }}").
+        V(\"\"), which means the same); to leave the expiry alone when a variable is undefined
+        or null, write C({{ var | default(omit, true) }})."
       - Must be in the future when it is sent, and within the limits the organizations of the
         key's bindings set (C(require_apikey_expiration), C(max_apikey_expiration_days)).
     type: str
