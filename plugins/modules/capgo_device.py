@@ -135,8 +135,9 @@ RETURN = r"""
 device:
   description:
     - The device after the run (in check mode, the predicted device).
-    - After O(state=absent) the device is returned with RV(device.channel) null (the device
-      is not deleted, only its override).
+    - Empty after O(state=absent), whether an override was removed or there was none: the
+      resource this module manages is the device's override, and like every resource module
+      it returns an empty dict once the resource is gone (the device itself is not deleted).
     - For a device that never contacted Capgo only RV(device.app_id), RV(device.device_id),
       RV(device.channel) and RV(device.seen) are returned, and RV(device.channel) is what the
       module wrote, not what Capgo reported.
@@ -384,17 +385,21 @@ class Device(CapgoResource):
         return after
 
     def absent(self, before):
+        """Remove the override; None (returned as ``{}``): the override is gone, or was never there."""
         if before.get("seen") and before.get("channel") is None:
-            return before
+            return None
         self.result["changed"] = True
         if not before.get("seen"):
             self.warn_unseen("would be removed" if self.check_mode else "removed")
         if not self.check_mode:
             self.write("DELETE", "/device", params={"app_id": self.app_id, "device_id": self.device_id})
-        return dict(before, channel=None)
+        return None
 
     def finish(self, before, after):
         super(Device, self).finish(before, after)
+        if self.module._diff and after is None and "channel" in (before or {}):
+            # The device stays: the diff shows its override going away.
+            self.result["diff"]["after"] = {"channel": None}
         if self.refresh_msg:
             self.result["msg"] = self.refresh_msg
 

@@ -175,7 +175,7 @@ def test_never_seen_device_absent_deletes_and_warns(monkeypatch):
     assert result["changed"] is True
     (delete,) = writes()
     assert "device_id=" + DEV in delete.url
-    assert result["device"]["channel"] is None and result["device"]["seen"] is False
+    assert result["device"] == {}
     assert any("never contacted Capgo" in w for w in warnings)
 
 
@@ -185,12 +185,14 @@ def test_absent_removes_the_override_then_is_converged(monkeypatch):
     responses.delete(URL + "/device", json={"status": "ok"})
     result, _warnings = run(monkeypatch, state="absent", diff=True)
     assert result["changed"] is True and len(writes()) == 1
-    assert result["device"]["channel"] is None and result["device"]["device_id"] == DEV
+    assert result["device"] == {}
     assert result["diff"] == {"before": {"channel": "qa"}, "after": {"channel": None}}
     responses.calls.reset()
     responses.replace(responses.GET, URL + "/device", json=device())
-    result, _warnings = run(monkeypatch, state="absent")
+    result, _warnings = run(monkeypatch, state="absent", diff=True)
     assert result["changed"] is False and writes() == [] and len(responses.calls) == 1
+    assert result["device"] == {}
+    assert result["diff"] == {"before": {"channel": None}, "after": {"channel": None}}
 
 
 @responses.activate
@@ -198,7 +200,7 @@ def test_absent_check_mode(monkeypatch):
     get_device(device("qa"))
     result, _warnings = run(monkeypatch, state="absent", check_mode=True)
     assert result["changed"] is True and writes() == []
-    assert result["device"]["channel"] is None
+    assert result["device"] == {}
 
 
 @responses.activate
