@@ -135,7 +135,7 @@ RETURN = r"""
 device:
   description:
     - The device after the run (in check mode, the predicted device).
-    - Empty after O(state=absent), whether an override was removed or there was none: the
+    - Empty after O(state=absent), whether an override was removed or there was none. The
       resource this module manages is the device's override, and like every resource module
       it returns an empty dict once the resource is gone (the device itself is not deleted).
     - For a device that never contacted Capgo only RV(device.app_id), RV(device.device_id),

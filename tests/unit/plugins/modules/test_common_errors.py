@@ -89,9 +89,8 @@ def test_malformed_org_id_fails_before_any_request(monkeypatch, module, args):
     assert len(responses.calls) == 0
 
 
-# capgo_info's explain() is maintained separately (its own helper); every resource module here.
-EXPLAINING = [capgo_apikey, capgo_app, capgo_bundle, capgo_channel, capgo_device, capgo_member, capgo_organization,
-              capgo_webhook]
+EXPLAINING = [capgo_apikey, capgo_app, capgo_bundle, capgo_channel, capgo_device, capgo_info, capgo_member,
+              capgo_organization, capgo_webhook]
 
 
 @pytest.mark.parametrize("module", EXPLAINING, ids=[m.__name__.rsplit(".", 1)[-1] for m in EXPLAINING])
