@@ -57,6 +57,10 @@ run_child "$WORK" ansible-galaxy collection install --force -p "$WORK/collection
     || die "ansible-galaxy collection install failed"
 export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false ANSIBLE_RETRY_FILES_ENABLED=false
 
+# Files the examples write (keys, charts) go to $TMPDIR: keep them in the demo's own directory.
+mkdir -p "$WORK/tmp"
+export TMPDIR="$WORK/tmp"
+
 printf 'localhost ansible_connection=local ansible_python_interpreter=%s\n' "$VENV/bin/python" > "$WORK/inventory.ini"
 
 # Example playbooks: every examples/*.yml but the seed.
