@@ -74,7 +74,7 @@ def writes():
 @responses.activate
 def test_only_user_set_fields_are_compared_sets_unordered_dicts_by_subkey(monkeypatch):
     responses.get(URL + "/thing", json=thing())
-    result, _ = run_module(monkeypatch, main, {"name": "x", "tags": ["b", "a"], "options": {"b": 2}})
+    result, warnings = run_module(monkeypatch, main, {"name": "x", "tags": ["b", "a"], "options": {"b": 2}})
     assert result["changed"] is False and writes() == []
 
 
@@ -82,7 +82,7 @@ def test_only_user_set_fields_are_compared_sets_unordered_dicts_by_subkey(monkey
 def test_update_sends_only_the_difference_and_diff_masks_secrets(monkeypatch):
     responses.get(URL + "/thing", json=thing())
     responses.put(URL + "/thing", json=thing(size=3, options={"a": 5, "b": 2}))
-    result, _ = run_module(monkeypatch, main, {"name": "x", "size": 3, "options": {"a": 5, "b": 2}}, diff=True)
+    result, warnings = run_module(monkeypatch, main, {"name": "x", "size": 3, "options": {"a": 5, "b": 2}}, diff=True)
     assert json.loads(writes()[0].body) == {"size": 3, "options": {"a": 5}}
     assert result["diff"]["before"]["token"] == "********" and result["diff"]["after"]["token"] == "********"
     assert "updated_at" not in result["diff"]["before"]
@@ -94,7 +94,7 @@ def test_update_sends_only_the_difference_and_diff_masks_secrets(monkeypatch):
 def test_created_secret_is_revealed_in_the_result_only(monkeypatch):
     responses.get(URL + "/thing", status=404, json={"error": "not_found", "message": "Not found"})
     responses.post(URL + "/thing", json=thing(token="fresh"))
-    result, _ = run_module(monkeypatch, main, {"name": "x", "size": 1}, diff=True)
+    result, warnings = run_module(monkeypatch, main, {"name": "x", "size": 1}, diff=True)
     assert result["changed"] is True
     assert result["thing"]["token"] == "fresh"
     assert result["diff"]["after"]["token"] == "********" and result["diff"]["before"] == {}
@@ -103,7 +103,7 @@ def test_created_secret_is_revealed_in_the_result_only(monkeypatch):
 @responses.activate
 def test_check_mode_predicts_create_from_defaults_without_writing(monkeypatch):
     responses.get(URL + "/thing", status=404, json={"error": "not_found", "message": "Not found"})
-    result, _ = run_module(monkeypatch, main, {"name": "x", "options": {"a": 9}}, check_mode=True)
+    result, warnings = run_module(monkeypatch, main, {"name": "x", "options": {"a": 9}}, check_mode=True)
     assert result["changed"] is True and writes() == []
     assert result["thing"] == {"size": 1, "tags": [], "options": {"a": 9, "b": 2}}
 
@@ -112,7 +112,7 @@ def test_check_mode_predicts_create_from_defaults_without_writing(monkeypatch):
 def test_absent_deletes_once(monkeypatch):
     responses.get(URL + "/thing", json=thing())
     responses.delete(URL + "/thing", json={"status": "ok"})
-    result, _ = run_module(monkeypatch, main, {"name": "x", "state": "absent"})
+    result, warnings = run_module(monkeypatch, main, {"name": "x", "state": "absent"})
     assert result["changed"] is True and result["thing"] == {}
     assert [w.method for w in writes()] == ["DELETE"]
 
@@ -121,7 +121,7 @@ def test_absent_deletes_once(monkeypatch):
 def test_failed_update_keeps_its_own_message_and_is_not_a_change(monkeypatch):
     responses.get(URL + "/thing", json=thing())
     responses.put(URL + "/thing", status=400, json={"error": "bad_size", "message": "Bad size"})
-    result, _ = run_module(monkeypatch, main, {"name": "x", "size": 3})
+    result, warnings = run_module(monkeypatch, main, {"name": "x", "size": 3})
     assert result["failed"] is True and result["changed"] is False
     assert result["msg"] == "PUT /thing failed: HTTP 400 bad_size: Bad size"
     assert result["api_error"]["error"] == "bad_size"
@@ -132,7 +132,7 @@ def test_api_key_from_environment_and_never_in_output(monkeypatch):
     key = "0badc0de-0000-4000-8000-000000000000"
     monkeypatch.setenv("CAPGO_TOKEN", key)
     responses.get(URL + "/thing", status=401, json={"error": "invalid_apikey", "message": "Invalid apikey " + key})
-    result, _ = run_module(monkeypatch, main, {"name": "x", "api_key": None})
+    result, warnings = run_module(monkeypatch, main, {"name": "x", "api_key": None})
     assert responses.calls[0].request.headers["authorization"] == key
     assert key not in json.dumps(result)
     assert "Capgo refused the credentials" in result["msg"]
@@ -151,7 +151,7 @@ def test_write_in_check_mode_is_refused(monkeypatch):
 
 
 def test_empty_api_key_fails_before_any_request(monkeypatch):
-    result, _ = run_module(monkeypatch, main, {"name": "x", "api_key": ""})
+    result, warnings = run_module(monkeypatch, main, {"name": "x", "api_key": ""})
     assert result["failed"] is True and "api_key is empty" in result["msg"]
 
 

@@ -129,8 +129,10 @@ def test_idempotent_post_retried_on_502():
 
 @responses.activate
 def test_retries_exhausted_raise_last_error():
-    for _ in range(3):
-        responses.get(URL + "/app", **err("unavailable", status=503))
+    unavailable = err("unavailable", status=503)
+    responses.get(URL + "/app", **unavailable)
+    responses.get(URL + "/app", **unavailable)
+    responses.get(URL + "/app", **unavailable)
     client = make_client(retries=2)
     sleeps = client.sleeps
     with pytest.raises(CapgoAPIError) as info:

@@ -60,7 +60,7 @@ def run(monkeypatch, check_mode=False, diff=False, **args):
 @responses.activate
 def test_converged_run_sends_one_get_and_no_write(monkeypatch):
     get_channel(channel())
-    result, _ = run(monkeypatch, bundle="1.0.0", public=False, disable_auto_update="major", ios=True)
+    result, warnings = run(monkeypatch, bundle="1.0.0", public=False, disable_auto_update="major", ios=True)
     assert result["changed"] is False
     assert len(responses.calls) == 1
     assert result["channel"]["bundle"] == "1.0.0"
@@ -72,7 +72,7 @@ def test_update_posts_only_the_changed_field_plus_identity_and_platforms(monkeyp
     get_channel(channel())
     responses.post(URL + "/channel", json={"status": "ok"})
     get_channel(channel(disableAutoUpdate="minor"))
-    result, _ = run(monkeypatch, diff=True, bundle="1.0.0", disable_auto_update="minor", ios=True)
+    result, warnings = run(monkeypatch, diff=True, bundle="1.0.0", disable_auto_update="minor", ios=True)
     assert result["changed"] is True
     (post,) = writes()
     assert json.loads(post.body) == {"app_id": APP, "channel": "beta", "disableAutoUpdate": "minor", "ios": True}
@@ -87,7 +87,7 @@ def test_update_posts_only_the_changed_field_plus_identity_and_platforms(monkeyp
 @responses.activate
 def test_update_check_mode_predicts_without_writing(monkeypatch):
     get_channel(channel())
-    result, _ = run(monkeypatch, check_mode=True, diff=True, allow_dev=False)
+    result, warnings = run(monkeypatch, check_mode=True, diff=True, allow_dev=False)
     assert result["changed"] is True
     assert writes() == []
     assert result["channel"]["allow_dev"] is False
@@ -100,7 +100,7 @@ def test_create_sends_set_fields_and_checks_bundle(monkeypatch):
     bundles(["1.1.0", "1.0.0"])
     responses.post(URL + "/channel", json={"status": "ok", "id": 9, "public": False})
     get_channel(channel(id=9, version={"name": "1.1.0", "id": 2}))
-    result, _ = run(monkeypatch, bundle="1.1.0", android=False)
+    result, warnings = run(monkeypatch, bundle="1.1.0", android=False)
     assert result["changed"] is True
     (post,) = writes()
     assert json.loads(post.body) == {"app_id": APP, "channel": "beta", "version": "1.1.0", "android": False}
@@ -110,7 +110,7 @@ def test_create_sends_set_fields_and_checks_bundle(monkeypatch):
 @responses.activate
 def test_create_in_check_mode_predicts_defaults(monkeypatch):
     get_channel()
-    result, _ = run(monkeypatch, check_mode=True, allow_prod=False)
+    result, warnings = run(monkeypatch, check_mode=True, allow_prod=False)
     assert result["changed"] is True and writes() == []
     assert result["channel"]["allow_prod"] is False
     assert result["channel"]["disable_auto_update"] == "major"
@@ -121,7 +121,7 @@ def test_create_in_check_mode_predicts_defaults(monkeypatch):
 def test_unknown_bundle_fails_before_any_write(monkeypatch):
     get_channel(channel())
     bundles(["1.0.0"])
-    result, _ = run(monkeypatch, bundle="9.9.9")
+    result, warnings = run(monkeypatch, bundle="9.9.9")
     assert result["failed"] is True
     assert "bundle 9.9.9 does not exist in app com.demo.app" in result["msg"]
     assert writes() == []
@@ -132,7 +132,7 @@ def test_unlink_bundle_with_empty_string(monkeypatch):
     get_channel(channel())
     responses.post(URL + "/channel", json={"status": "ok"})
     get_channel(channel(version=None))
-    result, _ = run(monkeypatch, bundle="")
+    result, warnings = run(monkeypatch, bundle="")
     assert json.loads(writes()[0].body)["version"] == ""
     assert result["channel"]["bundle"] is None
 
@@ -140,7 +140,7 @@ def test_unlink_bundle_with_empty_string(monkeypatch):
 @responses.activate
 def test_metadata_is_version_number(monkeypatch):
     get_channel(channel(disableAutoUpdate="version_number"))
-    result, _ = run(monkeypatch, disable_auto_update="metadata")
+    result, warnings = run(monkeypatch, disable_auto_update="metadata")
     assert result["changed"] is False
 
 
@@ -151,7 +151,7 @@ def test_rollout_suboptions_compared_and_mapped(monkeypatch):
     responses.post(URL + "/channel", json={"status": "ok"})
     get_channel(channel(rollout_version_info={"name": "1.2.0", "id": 3}, rolloutPercentageBps=1050,
                         rolloutEnabled=True))
-    result, _ = run(monkeypatch, rollout={"bundle": "1.2.0", "percentage": 10.5, "enabled": True},
+    result, warnings = run(monkeypatch, rollout={"bundle": "1.2.0", "percentage": 10.5, "enabled": True},
                     auto_pause={"enabled": True, "action": "pause"})
     body = json.loads(writes()[0].body)
     assert body == {"app_id": APP, "channel": "beta", "rolloutVersion": "1.2.0", "rolloutPercentageBps": 1050,
@@ -163,14 +163,14 @@ def test_rollout_suboptions_compared_and_mapped(monkeypatch):
 def test_rollout_converged(monkeypatch):
     get_channel(channel(rollout_version_info={"name": "1.2.0", "id": 3}, rolloutPercentageBps=1050,
                         rolloutEnabled=True))
-    result, _ = run(monkeypatch, rollout={"bundle": "1.2.0", "percentage": 10.5, "enabled": True})
+    result, warnings = run(monkeypatch, rollout={"bundle": "1.2.0", "percentage": 10.5, "enabled": True})
     assert result["changed"] is False and len(responses.calls) == 1
 
 
 @responses.activate
 def test_rollout_action_promote_only_when_there_is_a_rollout(monkeypatch):
     get_channel(channel())
-    result, _ = run(monkeypatch, rollout_action="promote")
+    result, warnings = run(monkeypatch, rollout_action="promote")
     assert result["changed"] is False and writes() == []
 
 
@@ -178,7 +178,7 @@ def test_rollout_action_promote_only_when_there_is_a_rollout(monkeypatch):
 def test_rollout_action_promote_check_mode_predicts(monkeypatch):
     get_channel(channel(rollout_version_info={"name": "1.2.0", "id": 3}, rolloutPercentageBps=5000,
                         rolloutEnabled=True))
-    result, _ = run(monkeypatch, check_mode=True, rollout_action="promote")
+    result, warnings = run(monkeypatch, check_mode=True, rollout_action="promote")
     assert result["changed"] is True and writes() == []
     assert result["channel"]["bundle"] == "1.2.0"
     assert result["channel"]["rollout"]["bundle"] is None
@@ -191,14 +191,14 @@ def test_promote_from_links_the_other_channels_bundle(monkeypatch):
     bundles(["1.1.0", "1.0.0"])
     responses.post(URL + "/channel", json={"status": "ok"})
     get_channel(channel(name="production", public=True, version={"name": "1.1.0", "id": 2}), name="production")
-    result, _ = run(monkeypatch, channel="production", promote_from="beta")
+    result, warnings = run(monkeypatch, channel="production", promote_from="beta")
     assert json.loads(writes()[0].body) == {"app_id": APP, "channel": "production", "version": "1.1.0"}
     assert result["channel"]["bundle"] == "1.1.0"
 
 
 @responses.activate
 def test_bad_percentage_fails_before_any_request(monkeypatch):
-    result, _ = run(monkeypatch, rollout={"percentage": 150})
+    result, warnings = run(monkeypatch, rollout={"percentage": 150})
     assert result["failed"] is True and "rollout.percentage must be between 0 and 100" in result["msg"]
     assert len(responses.calls) == 0
 
@@ -207,20 +207,20 @@ def test_bad_percentage_fails_before_any_request(monkeypatch):
 def test_delete_and_delete_again(monkeypatch):
     get_channel(channel())
     responses.delete(URL + "/channel", json={"status": "ok"})
-    result, _ = run(monkeypatch, state="absent", diff=True)
+    result, warnings = run(monkeypatch, state="absent", diff=True)
     assert result["changed"] is True and result["channel"] == {}
     assert result["diff"]["after"] == {} and result["diff"]["before"]["bundle"] == "1.0.0"
     responses.calls.reset()
     responses.replace(responses.GET, URL + "/channel", status=400,
                       json={"error": "cannot_find_version", "message": "Cannot find version", "moreInfo": {}})
-    result, _ = run(monkeypatch, state="absent")
+    result, warnings = run(monkeypatch, state="absent")
     assert result["changed"] is False and writes() == []
 
 
 @responses.activate
 def test_delete_check_mode(monkeypatch):
     get_channel(channel())
-    result, _ = run(monkeypatch, state="absent", check_mode=True)
+    result, warnings = run(monkeypatch, state="absent", check_mode=True)
     assert result["changed"] is True and writes() == []
 
 
@@ -240,7 +240,7 @@ def test_public_change_warns_about_siblings(monkeypatch):
 def test_unknown_app_error_is_one_readable_line_without_key(monkeypatch):
     responses.get(URL + "/channel", status=400,
                   json={"error": "cannot_access_app", "message": "You can't access this app", "moreInfo": {}})
-    result, _ = run(monkeypatch, app_id="com.nope.app")
+    result, warnings = run(monkeypatch, app_id="com.nope.app")
     assert result["failed"] is True
     assert "app com.nope.app does not exist" in result["msg"]
     assert "GET /channel failed: HTTP 400 cannot_access_app" in result["msg"]
@@ -249,7 +249,7 @@ def test_unknown_app_error_is_one_readable_line_without_key(monkeypatch):
 
 
 def test_missing_required_argument_fails_before_any_request(monkeypatch):
-    result, _ = run_module(monkeypatch, capgo_channel.main, {"app_id": APP})
+    result, warnings = run_module(monkeypatch, capgo_channel.main, {"app_id": APP})
     assert result["failed"] is True and "channel" in result["msg"]
 
 
@@ -258,7 +258,7 @@ def test_failed_write_is_not_a_change(monkeypatch):
     get_channel()
     responses.post(URL + "/channel", status=400,
                    json={"error": "cannot_access_app", "message": "You can't access this app", "moreInfo": {}})
-    result, _ = run(monkeypatch, allow_dev=False)
+    result, warnings = run(monkeypatch, allow_dev=False)
     assert result["failed"] is True and result["changed"] is False
     assert "POST /channel failed: HTTP 400 cannot_access_app" in result["msg"]
 
@@ -266,7 +266,7 @@ def test_failed_write_is_not_a_change(monkeypatch):
 @responses.activate
 def test_bad_key_message(monkeypatch):
     responses.get(URL + "/channel", status=401, json={"error": "invalid_apikey", "message": "Invalid apikey"})
-    result, _ = run(monkeypatch)
+    result, warnings = run(monkeypatch)
     assert result["msg"] == ("Capgo refused the credentials: api_key is unknown, expired or missing "
                              "(GET /channel failed: HTTP 401 invalid_apikey: Invalid apikey)")
     assert len(responses.calls) == 1
@@ -279,7 +279,7 @@ def test_create_with_rollout_creates_then_rolls_out(monkeypatch):
     responses.post(URL + "/channel", json={"status": "ok", "id": 9, "public": False})
     responses.post(URL + "/channel", json={"status": "ok"})
     get_channel(channel(id=9, rollout_version_info={"name": "1.2.0", "id": 3}, rolloutPercentageBps=2500))
-    result, _ = run(monkeypatch, bundle="1.0.0", rollout={"bundle": "1.2.0", "percentage": 25})
+    result, warnings = run(monkeypatch, bundle="1.0.0", rollout={"bundle": "1.2.0", "percentage": 25})
     first, second = [json.loads(w.body) for w in writes()]
     assert first == {"app_id": APP, "channel": "beta", "version": "1.0.0"}
     assert second == {"app_id": APP, "channel": "beta", "rolloutVersion": "1.2.0", "rolloutPercentageBps": 2500}
@@ -289,6 +289,6 @@ def test_create_with_rollout_creates_then_rolls_out(monkeypatch):
 @responses.activate
 def test_rollout_without_stable_bundle_fails_before_writing(monkeypatch):
     get_channel(channel(version=None))
-    result, _ = run(monkeypatch, check_mode=True, rollout={"bundle": "1.2.0"})
+    result, warnings = run(monkeypatch, check_mode=True, rollout={"bundle": "1.2.0"})
     assert result["failed"] is True and "a rollout needs a stable bundle" in result["msg"]
     assert len(responses.calls) == 1

@@ -42,7 +42,7 @@ CASES = [
     (capgo_organization, {"org_id": ORG}),
     (capgo_webhook, {"org_id": ORG, "name": "bot"}),
 ]
-IDS = [m.__name__.rsplit(".", 1)[-1] for m, _ in CASES]
+IDS = [case[0].__name__.rsplit(".", 1)[-1] for case in CASES]
 
 
 @pytest.mark.parametrize("module, args", CASES, ids=IDS)
@@ -51,7 +51,7 @@ def test_refused_key_is_explained_in_one_line_without_the_key(monkeypatch, modul
     for method in (responses.GET, responses.POST, responses.PUT, responses.DELETE):
         responses.add(method, ANY, status=401,
                       json={"error": "invalid_apikey", "message": "Invalid apikey", "moreInfo": {"key": KEY}})
-    result, _ = run_module(monkeypatch, module.main, dict(args))
+    result, warnings = run_module(monkeypatch, module.main, dict(args))
     assert result["failed"] is True
     assert result["msg"].startswith("Capgo refused the credentials")
     assert "HTTP 401 invalid_apikey" in result["msg"] and "\n" not in result["msg"]
@@ -64,7 +64,7 @@ def test_refused_key_is_explained_in_one_line_without_the_key(monkeypatch, modul
 def test_answer_of_the_wrong_shape_fails_in_one_line(monkeypatch, module, args):
     for method in (responses.GET, responses.POST, responses.PUT, responses.DELETE):
         responses.add(method, ANY, json="surprise")
-    result, _ = run_module(monkeypatch, module.main, dict(args))
+    result, warnings = run_module(monkeypatch, module.main, dict(args))
     assert result["failed"] is True, result
     assert "\n" not in result["msg"] and "Traceback" not in result["msg"]
     assert result["msg"].startswith("unexpected answer from Capgo to GET /")
@@ -75,7 +75,7 @@ def test_answer_of_the_wrong_shape_fails_in_one_line(monkeypatch, module, args):
                          ids=[i for i, c in zip(IDS, CASES) if "app_id" in c[1] and c[0] is not capgo_app])
 @responses.activate
 def test_malformed_app_id_fails_before_any_request(monkeypatch, module, args):
-    result, _ = run_module(monkeypatch, module.main, dict(args, app_id="not an app id"))
+    result, warnings = run_module(monkeypatch, module.main, dict(args, app_id="not an app id"))
     assert result["failed"] is True and "is not a valid app id" in result["msg"]
     assert len(responses.calls) == 0
 
@@ -84,7 +84,7 @@ def test_malformed_app_id_fails_before_any_request(monkeypatch, module, args):
                          ids=[i for i, c in zip(IDS, CASES) if "org_id" in c[1]])
 @responses.activate
 def test_malformed_org_id_fails_before_any_request(monkeypatch, module, args):
-    result, _ = run_module(monkeypatch, module.main, dict(args, org_id="Demo org"))
+    result, warnings = run_module(monkeypatch, module.main, dict(args, org_id="Demo org"))
     assert result["failed"] is True and "org_id must be the organization's id (a UUID)" in result["msg"]
     assert len(responses.calls) == 0
 
