@@ -177,8 +177,11 @@ def remove_channel(state, ch):
     else:
         table[:] = [c for c in table if c is not ch]
     ov = state.device_overrides
-    keep = lambda o: not (o.get("channel_id") == ch.get("id") or (  # noqa: E731
-        "channel_id" not in o and o.get("app_id") == ch.get("app_id") and o.get("channel") == ch.get("name")))
+
+    def keep(o):
+        return not (o.get("channel_id") == ch.get("id") or (
+            "channel_id" not in o and o.get("app_id") == ch.get("app_id") and o.get("channel") == ch.get("name")))
+
     if isinstance(ov, dict):
         for k, v in list(ov.items()):
             if not keep(v):

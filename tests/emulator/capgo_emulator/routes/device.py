@@ -148,7 +148,9 @@ def get_device(ctx):
         if c_id is not None:
             devices = [d for d in devices if (d.get("device_id") or "") > c_id]
     else:
-        key = lambda d: (ts(d.get("updated_at")), d.get("device_id") or "")  # noqa: E731
+        def key(d):
+            return (ts(d.get("updated_at")), d.get("device_id") or "")
+
         devices.sort(key=key, reverse=(order == "desc"))
         if c_id is not None:
             pivot = (c_ts if c_ts is not None else 0.0, c_id)

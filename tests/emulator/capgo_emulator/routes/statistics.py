@@ -136,7 +136,7 @@ def _readable_app(ctx, principal, app_id):
 @route("GET", "/statistics/app/<app_id>")
 def stats_app(ctx, app_id):
     principal = ctx.auth_any()
-    frm, to, no_acc, _ = _params(ctx)
+    frm, to, no_acc, _breakdown = _params(ctx)
     _readable_app(ctx, principal, app_id)
     return _series(ctx, [app_id], frm, to, no_acc)
 
@@ -162,7 +162,7 @@ def stats_org(ctx, org_id):
 @route("GET", "/statistics/user")
 def stats_user(ctx):
     principal = ctx.auth_any()
-    frm, to, no_acc, _ = _params(ctx)
+    frm, to, no_acc, _breakdown = _params(ctx)
     st = ctx.state
     if principal.is_jwt:
         org_ids = list(principal.org_ids("org.read"))
@@ -183,7 +183,7 @@ def stats_bundle_usage(ctx, app_id):
     """Share of the app's devices per bundle version and day, from the device table: a device
     counts on day D with its current version_name once it was last seen on or before D."""
     principal = ctx.auth_any()
-    frm, to, _, _ = _params(ctx)
+    frm, to, _no_acc, _breakdown = _params(ctx)
     _readable_app(ctx, principal, app_id)
     days = _label_days(frm, to)
     devices = [d for d in rows(ctx.state, "devices") if d.get("app_id") == app_id and d.get("version_name")]
@@ -212,7 +212,7 @@ def stats_native_usage(ctx, app_id):
     """Share of devices per native build and day. The emulator keeps no native-build usage,
     so every series is empty (the live service lists only builds with usage)."""
     principal = ctx.auth_any()
-    frm, to, _, _ = _params(ctx)
+    frm, to, _no_acc, _breakdown = _params(ctx)
     _readable_app(ctx, principal, app_id)
     labels = [d.strftime("%Y-%m-%d") for d in _label_days(frm, to)]
     return {"labels": labels, "datasets": [], "latestVersion": {"name": "", "percentage": "0.0"}}

@@ -152,7 +152,7 @@ def _validate_fields(body, partial):
 
 @route("GET", "/webhooks")
 def get_webhooks(ctx):
-    _, body, org = _guard(ctx)
+    _principal, body, org = _guard(ctx)
     st = ctx.state
     if body.get("webhookId"):
         w = _find(st, body, org)
@@ -189,7 +189,7 @@ def post_webhook(ctx):
 
 @route("PUT", "/webhooks")
 def put_webhook(ctx):
-    _, body, org = _guard(ctx)
+    _principal, body, org = _guard(ctx)
     st = ctx.state
     w = _find(st, body, org)
     fields = _validate_fields(body, partial=True)
@@ -203,7 +203,7 @@ def put_webhook(ctx):
 
 @route("DELETE", "/webhooks")
 def delete_webhook(ctx):
-    _, body, org = _guard(ctx)
+    _principal, body, org = _guard(ctx)
     st = ctx.state
     w = _find(st, body, org)
     st.webhooks[:] = [x for x in st.webhooks if x is not w]
@@ -221,7 +221,7 @@ def _test_payload(w, org, delivery_id, now_iso):
 
 @route("POST", "/webhooks/test")
 def test_webhook(ctx):
-    _, body, org = _guard(ctx)
+    _principal, body, org = _guard(ctx)
     st = ctx.state
     w = _find(st, body, org)
     now_iso = st.stamp()
@@ -241,7 +241,7 @@ def test_webhook(ctx):
 
 @route("GET", "/webhooks/deliveries")
 def get_deliveries(ctx):
-    _, body, org = _guard(ctx)
+    _principal, body, org = _guard(ctx)
     st = ctx.state
     w = _find(st, body, org)
     page = _page(body.get("page"))
@@ -260,7 +260,7 @@ def get_deliveries(ctx):
 
 @route("POST", "/webhooks/deliveries/retry")
 def retry_delivery(ctx):
-    _, body, org = _guard(ctx)
+    _principal, body, org = _guard(ctx)
     st = ctx.state
     did = body.get("deliveryId")
     d = next((x for x in st.webhook_deliveries if x.get("id") == did and x.get("org_id") == org["id"]), None)
