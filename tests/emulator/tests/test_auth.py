@@ -108,7 +108,7 @@ def test_malformed_subkey_header(emu):
 
 # ------------------------------------------------------------------ failed-auth lockout
 def _fail(emu, ip, n):
-    for _ in range(n):
+    for _attempt in range(n):
         r = emu.call("GET", KEY_ROUTE, key=UNKNOWN_UUID, headers={"cf-connecting-ip": ip})
         assert r.status_code == 401
 
@@ -166,7 +166,7 @@ def test_success_does_not_reset_failure_counter(emu):
 def test_all_auth_401s_count(emu):
     ip = "203.0.113.6"
     h = {"cf-connecting-ip": ip}
-    for _ in range(5):
+    for _attempt in range(5):
         assert err(emu.call("GET", KEY_ROUTE, headers=h)) == (401, "no_key_provided")
         assert err(emu.call("GET", AUTH_ROUTE, headers=h)) == (401, "no_jwt_apikey_or_subkey")
         assert err(emu.call("GET", AUTH_ROUTE, key="bad-jwt", headers=h)) == (401, "invalid_jwt")
@@ -177,7 +177,7 @@ def test_all_auth_401s_count(emu):
 
 def test_failures_without_forwarding_header_use_peer_address(emu):
     _fail(emu, "198.51.100.9", 0)
-    for _ in range(20):
+    for _attempt in range(20):
         emu.call("GET", KEY_ROUTE, key=UNKNOWN_UUID)
     assert emu.call("GET", KEY_ROUTE, key=KEY_SUPER).status_code == 429
     emu.reset()  # reset drops rate-limit state as well
@@ -189,7 +189,7 @@ def test_per_key_limit_2000_per_minute(emu):
     session = requests.Session()
     url = emu.base_url + KEY_ROUTE
     statuses = [session.get(url, headers={"authorization": KEY_MEMBER}).status_code
-                for _ in range(2000)]
+                for _request in range(2000)]
     assert set(statuses) == {401}  # org_member cannot read apps, but is authenticated
     r = session.get(url, headers={"authorization": KEY_MEMBER})
     assert r.status_code == 429

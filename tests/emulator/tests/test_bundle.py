@@ -153,7 +153,7 @@ def test_put_sets_channel_version(emu):
     ids = {n: b["id"] for n, b in bundles(emu).items()}
     beta = channel(emu, "beta")
     r = emu.call("PUT", "/bundle", key=KEY_SUPER, json={"app_id": APP, "version_id": ids["1.0.0"],
-                                                         "channel_id": beta["id"]})
+                                                        "channel_id": beta["id"]})
     assert r.status_code == 200, r.text
     assert r.json() == {"status": "success", "message": "Bundle 1.0.0 set to channel beta"}
     assert channel(emu, "beta")["version"]["name"] == "1.0.0"
@@ -170,7 +170,10 @@ def test_put_query_strings_and_uploader(emu):
 def test_put_errors(emu):
     ids = {n: b["id"] for n, b in bundles(emu).items()}
     beta = channel(emu, "beta")["id"]
-    call = lambda body, key=KEY_SUPER: emu.call("PUT", "/bundle", key=key, json=body)  # noqa: E731
+
+    def call(body, key=KEY_SUPER):
+        return emu.call("PUT", "/bundle", key=key, json=body)
+
     err(call({"app_id": APP, "version_id": ids["1.0.0"]}), 400, "missing_required_fields")
     err(call({"app_id": APP, "version_id": 99999, "channel_id": beta}), 400, "cannot_find_version")
     err(call({"app_id": APP, "version_id": ids["0.9.0"], "channel_id": beta}), 400, "cannot_find_version")
@@ -246,7 +249,10 @@ def test_metadata(emu):
 
 def test_metadata_errors(emu):
     vid = bundles(emu)["1.0.0"]["id"]
-    call = lambda body, key=KEY_SUPER: emu.call("POST", "/bundle/metadata", key=key, json=body)  # noqa: E731
+
+    def call(body, key=KEY_SUPER):
+        return emu.call("POST", "/bundle/metadata", key=key, json=body)
+
     err(call({"app_id": APP, "link": "x"}), 400, "missing_required_fields")
     err(call({"app_id": APP, "version_id": vid}), 400, "no_fields_to_update")
     err(call({"app_id": APP, "version_id": 99999, "link": "x"}), 400, "cannot_find_version")

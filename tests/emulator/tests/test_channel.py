@@ -102,6 +102,7 @@ def _many_channels(n):
 
 def test_page_quirk_query_string(emu):
     emu.reset(_many_channels(1200))
+
     def page(p, **kw):
         r = emu.call("GET", "/channel", key=KEY_SUPER, params={"app_id": APP, "page": p}, **kw)
         assert r.status_code == 200, r.text

@@ -324,7 +324,7 @@ def test_sigint_is_clean(tmp_path):
      "channels[0]"),
     ({"users": [{"email": "a@example.com"}], "orgs": [{"name": "O"}],
       "apikeys": [{"name": "k", "bindings": [{"role_name": "org_super_admin",
-                                               "scope_type": "org", "org_id": "Nope"}]}]},
+                                              "scope_type": "org", "org_id": "Nope"}]}]},
      "apikeys[0] (k).bindings[0]"),
     ({"widgets": []}, "widgets"),
     ({"apps": [{"app_id": "not a valid id", "owner_org": "x"}]}, "apps[0]"),
@@ -334,7 +334,7 @@ def test_bad_seed_exits_2_naming_entry(tmp_path, seed, needle):
     path.write_text(json.dumps(seed))
     proc = subprocess.run(emulator_command("--port", "0", "--seed", str(path)),
                           cwd=EMULATOR_DIR, env=emulator_env(), capture_output=True,
-                          text=True, timeout=20)
+                          text=True, timeout=20, check=False)
     assert proc.returncode == 2
     assert needle in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
@@ -346,7 +346,7 @@ def test_bad_yaml_seed_exits_2(tmp_path):
     path.write_text("users: [\n  - email: {")
     proc = subprocess.run(emulator_command("--port", "0", "--seed", str(path)),
                           cwd=EMULATOR_DIR, env=emulator_env(), capture_output=True,
-                          text=True, timeout=20)
+                          text=True, timeout=20, check=False)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
 
 
@@ -384,7 +384,8 @@ bundles:
 channels:
   - {app_id: com.demo.app, name: production, version: 1.0.0, public: true, ios: true, android: true}
 devices:
-  - {app_id: com.demo.app, device_id: 00000000-0000-0000-0000-000000000001, platform: ios, version_name: 1.0.0, plugin_version: 6.0.0, os_version: "17.0", is_prod: true, is_emulator: false}
+  - {app_id: com.demo.app, device_id: 00000000-0000-0000-0000-000000000001, platform: ios, version_name: 1.0.0,
+     plugin_version: 6.0.0, os_version: "17.0", is_prod: true, is_emulator: false}
 device_overrides:
   - {app_id: com.demo.app, device_id: 00000000-0000-0000-0000-000000000001, channel: production}
 stats:
@@ -496,7 +497,7 @@ def test_parallel_clients_no_lost_writes(emu):
                           json={"app_id": "com.race.app", "name": "r", "owner_org": ORG1})
         results.append(r.status_code)
 
-    threads = [threading.Thread(target=racer) for _ in range(12)]
+    threads = [threading.Thread(target=racer) for _racer in range(12)]
     for th in threads:
         th.start()
     for th in threads:

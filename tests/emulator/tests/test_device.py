@@ -238,7 +238,7 @@ def test_post_same_channel_429_even_if_first_failed(emu):
 
 
 def test_device_ops_5_per_second(emu):
-    for _ in range(5):
+    for _request in range(5):
         assert get(emu, device_id=DEVICE1).status_code == 200
     r = get(emu, device_id=DEVICE1)
     e = err(r, 429, "too_many_requests")
@@ -254,7 +254,7 @@ def test_device_ops_5_per_second(emu):
 # ------------------------------------------------------------------ DELETE
 
 def test_delete_idempotent(emu):
-    for _ in range(2):
+    for _attempt in range(2):
         r = emu.call("DELETE", "/device", key=KEY_SUPER, params={"app_id": APP, "device_id": DEVICE2})
         assert r.status_code == 200 and r.json() == {"status": "ok"}
     assert "channel" not in get(emu, device_id=DEVICE2).json()
