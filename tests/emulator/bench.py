@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark of the Capgo API emulator (not a test).
 
 Reports
@@ -6,7 +5,7 @@ Reports
   * throughput: requests/second for ``GET /channel?app_id=...&channel=...`` with N
     concurrent keep-alive clients (default 8) on loopback.
 
-Usage: python bench.py [--clients 8] [--seconds 5] [--starts 5] [--path /channel]
+Usage: python tests/emulator/bench.py [--clients 8] [--seconds 5] [--starts 5] [--path /channel]
 Targets (issue 2): >= 300 req/s and < 1 s start-up on a 2-core machine.
 """
 
@@ -90,11 +89,11 @@ def main():
         with open(seed_path, "w", encoding="utf-8") as handle:
             json.dump(SEED, handle)
         starts = []
-        for _ in range(max(1, args.starts)):
+        for _start in range(max(1, args.starts)):
             proc, port, elapsed = start(seed_path, env)
             starts.append(elapsed)
             stop(proc)
-        proc, port, _ = start(seed_path, env)
+        proc, port, _elapsed = start(seed_path, env)
         try:
             conn = http.client.HTTPConnection("127.0.0.1", int(port))
             conn.request("GET", args.path, headers={"authorization": KEY})
