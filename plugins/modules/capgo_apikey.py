@@ -165,7 +165,10 @@ options:
         or null, write C({{ var | default(omit, true) }})."
       - Must be in the future when it is sent, and within the limits the organizations of the
         key's bindings set (C(require_apikey_expiration), C(max_apikey_expiration_days)).
-    type: str
+      - The option's type is C(raw) only so that an explicit null reaches the module on
+        every ansible-core (ansible-core 2.16 refuses a null for a C(str) option that has
+        a default); give a string, or null.
+    type: raw
     default: unchanged
   hashed:
     description:
@@ -401,7 +404,7 @@ class ApiKey(CapgoResource):
                 org_id=dict(type="str"),
                 app_id=dict(type="str"),
                 update_bindings=dict(type="bool", default=False),
-                expires_at=dict(type="str", default=UNCHANGED),
+                expires_at=dict(type="raw", default=UNCHANGED),
                 hashed=dict(type="bool"),
                 regenerate=dict(type="bool", default=False),
                 lookup_api_key=dict(type="str", no_log=True, fallback=(env_fallback, ["CAPGO_LOOKUP_API_KEY"])),
@@ -426,11 +429,16 @@ class ApiKey(CapgoResource):
     def expires_at_given(self):
         """(given, value): expires_at set by the task, an explicit null included.
 
-        The option's default is the sentinel V(unchanged): AnsibleModule applies a default only
+        The option's default is the sentinel ``unchanged``: AnsibleModule applies a default only
         when the task does not set the option, so an explicit null stays None ("no expiry").
+        The type is ``raw`` because ansible-core 2.16 refuses None for a ``str`` option with a
+        default, and 2.19 turns it into ``""``.
         """
         value = self.params.get("expires_at")
-        if isinstance(value, str) and value.strip().lower() == UNCHANGED:
+        if value is None:
+            return True, None
+        value = "%s" % (value,)  # type raw (see the docs): a YAML date, say, arrives as it is
+        if value.strip().lower() == UNCHANGED:
             return False, None
         return True, value
 

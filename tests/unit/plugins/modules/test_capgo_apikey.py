@@ -536,4 +536,11 @@ def test_argument_spec_keeps_secrets_out_of_logs_and_has_the_expiry_sentinel(mon
         assert result["failed"] is True and len(mock.calls) == 0
     assert captured["lookup_api_key"]["no_log"] is True
     assert captured["api_key"]["no_log"] is True
-    assert captured["expires_at"] == {"type": "str", "default": "unchanged"}
+    assert captured["expires_at"] == {"type": "raw", "default": "unchanged"}
+
+
+@responses.activate
+def test_expiry_of_another_type_is_checked_as_text(monkeypatch):
+    list_keys([key(expires_at="2027-01-31T00:00:00+00:00")])
+    result = run(monkeypatch, expires_at=20270131)
+    assert result["failed"] is True and "got '20270131'" in result["msg"] and writes() == []
