@@ -152,7 +152,7 @@ def test_rollout_suboptions_compared_and_mapped(monkeypatch):
     get_channel(channel(rollout_version_info={"name": "1.2.0", "id": 3}, rolloutPercentageBps=1050,
                         rolloutEnabled=True))
     result, warnings = run(monkeypatch, rollout={"bundle": "1.2.0", "percentage": 10.5, "enabled": True},
-                    auto_pause={"enabled": True, "action": "pause"})
+                           auto_pause={"enabled": True, "action": "pause"})
     body = json.loads(writes()[0].body)
     assert body == {"app_id": APP, "channel": "beta", "rolloutVersion": "1.2.0", "rolloutPercentageBps": 1050,
                     "rolloutEnabled": True, "autoPauseEnabled": True}
