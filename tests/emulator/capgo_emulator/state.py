@@ -182,17 +182,19 @@ class State:
             self.counters[table] = value
 
     # ----------------------------------------------------------------- lookups
-    def org(self, org_id):
-        for row in self.orgs:
-            if row["id"] == org_id:
+    @staticmethod
+    def _first(rows, **match):
+        """The first row whose fields equal every ``match`` value, or None."""
+        for row in rows:
+            if all(row.get(field) == value for field, value in match.items()):
                 return row
         return None
 
+    def org(self, org_id):
+        return self._first(self.orgs, id=org_id)
+
     def user(self, user_id):
-        for row in self.users:
-            if row["id"] == user_id:
-                return row
-        return None
+        return self._first(self.users, id=user_id)
 
     def user_by_email(self, email):
         if not isinstance(email, str):
@@ -204,40 +206,24 @@ class State:
         return None
 
     def user_by_session(self, token):
-        for row in self.users:
-            if row.get("session_token") and row["session_token"] == token:
-                return row
-        return None
+        if not token:
+            return None
+        return self._first(self.users, session_token=token)
 
     def app_by_app_id(self, app_id):
-        for row in self.apps:
-            if row["app_id"] == app_id:
-                return row
-        return None
+        return self._first(self.apps, app_id=app_id)
 
     def app_by_uuid(self, app_uuid):
-        for row in self.apps:
-            if row["id"] == app_uuid:
-                return row
-        return None
+        return self._first(self.apps, id=app_uuid)
 
     def channel(self, channel_id):
-        for row in self.channels:
-            if row["id"] == channel_id:
-                return row
-        return None
+        return self._first(self.channels, id=channel_id)
 
     def channel_by_name(self, app_id, name):
-        for row in self.channels:
-            if row["app_id"] == app_id and row["name"] == name:
-                return row
-        return None
+        return self._first(self.channels, app_id=app_id, name=name)
 
     def bundle(self, bundle_id):
-        for row in self.bundles:
-            if row["id"] == bundle_id:
-                return row
-        return None
+        return self._first(self.bundles, id=bundle_id)
 
     def bundle_by_name(self, app_id, name, include_deleted=False):
         for row in self.bundles:
@@ -247,10 +233,7 @@ class State:
         return None
 
     def apikey(self, key_id):
-        for row in self.apikeys:
-            if row["id"] == key_id:
-                return row
-        return None
+        return self._first(self.apikeys, id=key_id)
 
     def apikey_by_value(self, value):
         """Find a key by plain value or by its SHA-256 (find_apikey_by_value)."""
