@@ -31,8 +31,10 @@ from ansible_collections.capgo.cloud.plugins.module_utils._client import (
     DEFAULT_API_URL,
 )
 
-APP_ID_RE = re.compile(r"^[a-z0-9]+(\.[\w-]+)+$", re.IGNORECASE)
-UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+CREDENTIAL_RE = re.compile(r"^(Bearer )?[\x21-\x7e]+\Z")
+URL_RE = re.compile(r"^https?://[^/\s?#]+(/\S*)?\Z", re.IGNORECASE)
+APP_ID_RE = re.compile(r"^[a-z0-9]+(\.[\w-]+)+\Z", re.IGNORECASE)
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 
 
 def connection_argument_spec():
@@ -86,6 +88,12 @@ class CapgoModule(object):
         self.params = self.module.params
         if not self.params.get("api_key"):
             self.module.fail_json(msg="api_key is empty: set it, or CAPGO_API_KEY / CAPGO_TOKEN in the environment")
+        if not CREDENTIAL_RE.match(self.params["api_key"]):
+            # e.g. a trailing newline from `echo KEY | ansible-vault encrypt_string`; never echo the value
+            self.module.fail_json(msg="api_key contains whitespace or control characters (a trailing newline?)")
+        if not URL_RE.match(self.params["api_url"] or ""):
+            self.module.fail_json(msg="api_url must be an http(s) URL with a host, like https://api.capgo.app, got %r"
+                                  % (self.params["api_url"],))
         self.check_mode = self.module.check_mode
         self.result = dict(changed=False)
         self.writes_done = 0
@@ -189,6 +197,20 @@ class CapgoModule(object):
             # Every Capgo read answers a JSON object or array; anything else is not Capgo.
             raise TypeError("expected a JSON object or array, got %s" % type(data).__name__)
         return data
+
+    def delete_gone_ok(self, path, gone_errors, params=None, body=None, confirm=None):
+        """DELETE that accepts Capgo's "not found" answer once a read confirms the resource is gone.
+
+        Capgo's deletes are not idempotent: a DELETE retried after a lost answer (or a
+        resource deleted by someone else since our read) gets a "not found" error. The goal
+        of ``state: absent`` is reached then, which ``confirm()`` (default ``read()``) checks.
+        """
+        try:
+            return self.write("DELETE", path, params=params, body=body)
+        except CapgoAPIError as err:
+            if err.error in gone_errors and (confirm or self.read)() is None:
+                return None
+            raise
 
     def write(self, method, path, params=None, body=None, idempotent=None):
         """A POST/PUT/DELETE: never sent in check mode (a guard against module bugs)."""

@@ -11,6 +11,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
+import email.utils
 import json
 import random
 import time
@@ -88,7 +90,11 @@ def _retry_after_seconds(response, body):
         try:
             return max(0.0, float(value))
         except ValueError:
-            pass
+            try:  # an HTTP date
+                when = email.utils.parsedate_to_datetime(value)
+                return max(0.0, (when - datetime.datetime.now(datetime.timezone.utc)).total_seconds())
+            except (TypeError, ValueError, IndexError):
+                pass
     if isinstance(body, dict) and isinstance(body.get("moreInfo"), dict):
         value = body["moreInfo"].get("retryAfterSeconds")
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -128,10 +134,11 @@ class CapgoClient:
     # -- helpers ---------------------------------------------------------
 
     def scrub(self, text):
-        """Remove the API key from any text that could reach the user."""
+        """Remove the API key (also as Python would quote it) from any text that could reach the user."""
         text = "%s" % (text,)
         if self.api_key and len(self.api_key) >= 4:
-            text = text.replace(self.api_key, MASK)
+            for form in (self.api_key, repr(self.api_key)[1:-1]):
+                text = text.replace(form, MASK)
         return text
 
     def _backoff(self, attempt):
@@ -148,7 +155,7 @@ class CapgoClient:
             return None
 
     def _error(self, response, body, method, path):
-        retry_after = _retry_after_seconds(response, body) if response.status_code == 429 else None
+        retry_after = _retry_after_seconds(response, body) if response.status_code in RETRY_STATUSES else None
         if isinstance(body, dict) and body.get("error"):
             return CapgoAPIError(response.status_code, self.scrub(body.get("error")),
                                  self.scrub(body.get("message") or ""), body.get("moreInfo"),
@@ -185,8 +192,11 @@ class CapgoClient:
                                                 timeout=self.timeout)
             except requests.exceptions.RequestException as exc:
                 safe = isinstance(exc, requests.exceptions.ConnectTimeout)
+                # Only a network that may recover is worth a retry (not a bad URL, header or certificate).
+                transient = (isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout))
+                             and not isinstance(exc, requests.exceptions.SSLError))
                 reason = self.scrub(exc.__class__.__name__ + ": " + str(exc))
-                if (idempotent or safe) and attempt < self.retries:
+                if transient and (idempotent or safe) and attempt < self.retries:
                     delay = self._backoff(attempt)
                     if waited + delay <= RETRY_WAIT_BUDGET:
                         attempt += 1

@@ -286,7 +286,8 @@ def write_if_changed(path, content, check_mode=False):
     one, never half of one. A replaced file keeps its permissions; a new one gets
     ``0666 & ~umask``. Raises ``OSError`` (no temporary file left behind) when it cannot write.
     """
-    path = os.path.abspath(path)
+    # A symlinked dest keeps its link: the file it points to is the one written.
+    path = os.path.realpath(path)
     try:
         with open(path, "rb") as handle:
             if handle.read() == content:

@@ -360,7 +360,7 @@ from datetime import datetime, timezone
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.capgo.cloud.plugins.module_utils._base import CapgoResource, is_uuid
+from ansible_collections.capgo.cloud.plugins.module_utils._base import CREDENTIAL_RE, CapgoResource, is_app_id, is_uuid
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError, CapgoClient
 from ansible_collections.capgo.cloud.plugins.module_utils._resources import apikey_from_api, format_expiry, parse_expiry
 
@@ -461,8 +461,12 @@ class ApiKey(CapgoResource):
         if p["mode"] is not None and not (p["org_id"] or p["app_id"]):
             self.fail("mode needs org_id or app_id: Capgo's migration bound unlimited keys to every organization "
                       "of their owner, which the API cannot list for a session token; name the organization")
+        if p["app_id"] and not (is_uuid(p["app_id"]) or is_app_id(p["app_id"])):
+            self.fail("app_id must be an app id (com.example.app) or the app's UUID, got %r" % p["app_id"])
         if p["mode"] is not None and p["app_id"] and is_uuid(p["app_id"]) and not p["org_id"]:
             self.fail("with an app UUID as app_id, org_id is required too")
+        if p["lookup_api_key"] is not None and not CREDENTIAL_RE.match(p["lookup_api_key"]):
+            self.fail("lookup_api_key contains whitespace or control characters (a trailing newline?)")
         if p["bindings"] is not None:
             if not p["bindings"]:
                 self.fail("bindings needs at least one binding: Capgo creates no key without one")
@@ -490,6 +494,9 @@ class ApiKey(CapgoResource):
             self.fail("%s: role %s is a channel role and needs app_id and channel_id" % (where, role))
         if binding.get("org_id") and not is_uuid(binding["org_id"]):
             self.fail("%s: org_id must be the UUID of an organization, got %r" % (where, binding["org_id"]))
+        if binding.get("app_id") and not (is_uuid(binding["app_id"]) or is_app_id(binding["app_id"])):
+            self.fail("%s: app_id must be an app id (com.example.app) or the app's UUID, got %r"
+                      % (where, binding["app_id"]))
         if binding.get("app_id") and is_uuid(binding["app_id"]) and not binding.get("org_id"):
             self.fail("%s: with an app UUID as app_id, org_id is required too" % where)
 
@@ -746,11 +753,7 @@ class ApiKey(CapgoResource):
         return after
 
     def delete(self, before):
-        try:
-            self.write("DELETE", "/apikey/%d" % before["id"])
-        except CapgoAPIError as err:
-            if err.status != 404:  # api_key_not_found: deleted meanwhile, the goal is reached
-                raise
+        self.delete_gone_ok("/apikey/%d" % before["id"], ("api_key_not_found",))
 
 
 def main():

@@ -477,7 +477,7 @@ class App(CapgoResource):
         return self.read_written()
 
     def delete(self, before):
-        self.write("DELETE", "/app/%s" % self.app_id)
+        self.delete_gone_ok("/app/%s" % self.app_id, ("cannot_delete_app",))
 
 
 def main():

@@ -426,6 +426,8 @@ class Channel(CapgoResource):
     # -- input -----------------------------------------------------------
 
     def validate(self):
+        if not self.name.strip():
+            self.fail("channel must not be empty")
         for (group, key), (low, high, exclusive) in BOUNDS.items():
             value = (self.params.get(group) or {}).get(key)
             if value is None:
@@ -586,11 +588,13 @@ class Channel(CapgoResource):
         return self.read_written()
 
     def update(self, before, changes):
-        self.write("POST", "/channel", body=self.body(changes), idempotent=True)
+        # The upsert may be repeated after a lost answer, but a promote or rollback may not:
+        # repeated, it finds no rollout left and fails although it worked.
+        self.write("POST", "/channel", body=self.body(changes), idempotent="rollout_action" not in changes)
         return self.read_written()
 
     def delete(self, before):
-        self.write("DELETE", "/channel", params={"app_id": self.app_id, "channel": self.name})
+        self.delete_gone_ok("/channel", ("cannot_find_channel",), params={"app_id": self.app_id, "channel": self.name})
 
     def finish(self, before, after):
         if after and self.result["changed"]:

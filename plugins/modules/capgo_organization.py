@@ -481,13 +481,9 @@ class Organization(CapgoResource):
         return self.read_back(before["org_id"])
 
     def delete(self, before):
-        try:
-            self.write("DELETE", "/organization", params={"orgId": before["org_id"]})
-        except CapgoAPIError as err:
-            # 403 invalid_org_id means "gone" or "not allowed": gone since our read is fine.
-            if err.status == 403 and err.error == "invalid_org_id" and self.get_org(before["org_id"]) is None:
-                return
-            raise
+        # 403 invalid_org_id means "gone" or "not allowed": a read tells which.
+        self.delete_gone_ok("/organization", ("invalid_org_id",), params={"orgId": before["org_id"]},
+                            confirm=lambda: self.get_org(before["org_id"]))
 
 
 def main():

@@ -381,11 +381,7 @@ class Webhook(CapgoResource):
         return self.predict_update(before, changes)
 
     def delete(self, before):
-        try:
-            self.write("DELETE", "/webhooks", body={"orgId": self.org_id, "webhookId": before["id"]})
-        except CapgoAPIError as err:
-            if err.error != "webhook_not_found":  # deleted meanwhile: the goal is reached
-                raise
+        self.delete_gone_ok("/webhooks", ("webhook_not_found",), body={"orgId": self.org_id, "webhookId": before["id"]})
 
 
 def main():

@@ -168,3 +168,16 @@ def test_read_written_fails_when_the_write_left_nothing_to_read(monkeypatch):
     result = run_module(monkeypatch, lambda: RereadThing().run(), {"name": "x", "size": 1})[0]
     assert result["failed"] is True and result["changed"] is True
     assert result["msg"] == "the thing was written but cannot be read back"
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"api_key": "11111111-2222-3333-4444-555555555555\n"}, "api_key contains whitespace or control characters"),
+    ({"api_url": "api.capgo.app"}, "api_url must be an http(s) URL with a host"),
+    ({"api_url": "ftp://api.capgo.app"}, "api_url must be an http(s) URL with a host"),
+])
+@responses.activate
+def test_malformed_connection_options_fail_before_any_request(monkeypatch, args, message):
+    result, warnings = run_module(monkeypatch, main, dict({"name": "x"}, **args))
+    assert result["failed"] is True and message in result["msg"]
+    assert "11111111-2222" not in result["msg"]
+    assert len(responses.calls) == 0

@@ -5,6 +5,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
+import email.utils
 import json
 
 import pytest
@@ -248,3 +250,44 @@ def test_json_body_sent():
     client = make_client()
     client.post("/channel", body={"app_id": "a.b", "channel": "x"})
     assert json.loads(responses.calls[0].request.body) == {"app_id": "a.b", "channel": "x"}
+
+
+def test_bad_header_is_not_retried_and_the_key_never_shows():
+    key = "ae6e7458-c46d-4c00-aa3b-153b0b8520ea\n"
+    sleeps = []
+    client = CapgoClient(key, api_url=URL, retries=3, sleep=sleeps.append)
+    with pytest.raises(CapgoAPIError) as info:
+        client.get("/app")
+    assert sleeps == []
+    assert "ae6e7458" not in str(info.value) and "ae6e7458" not in json.dumps(info.value.to_dict())
+
+
+@responses.activate
+def test_ssl_error_is_not_retried():
+    responses.get(URL + "/app", body=requests.exceptions.SSLError("certificate verify failed"))
+    client = make_client()
+    with pytest.raises(CapgoAPIError) as info:
+        client.get("/app")
+    assert client.sleeps == [] and info.value.error == "connection_error"
+    assert "certificate verify failed" in str(info.value)
+
+
+@responses.activate
+def test_503_beyond_the_wait_budget_says_when_to_retry():
+    responses.get(URL + "/app", status=503, headers={"Retry-After": "600"},
+                  json={"error": "unavailable", "message": "Maintenance"})
+    client = make_client()
+    with pytest.raises(CapgoAPIError) as info:
+        client.get("/app")
+    assert client.sleeps == [] and "(retry after 600 s)" in str(info.value)
+
+
+@responses.activate
+def test_retry_after_as_an_http_date():
+    when = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=30)
+    responses.get(URL + "/app", status=429, headers={"Retry-After": email.utils.format_datetime(when, usegmt=True)},
+                  json={"error": "too_many_requests", "message": "Too many requests"})
+    responses.get(URL + "/app", json=[])
+    client = make_client()
+    client.get("/app")
+    assert 25 <= client.sleeps[0] <= 31

@@ -189,3 +189,13 @@ def test_write_if_changed_raises_and_leaves_no_temporary_file(tmp_path):
     with pytest.raises(OSError):
         chart.write_if_changed(str(target), b"<svg/>")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.svg"]
+
+
+def test_write_if_changed_follows_a_symlinked_dest(tmp_path):
+    target = tmp_path / "charts" / "mau.svg"
+    target.parent.mkdir()
+    target.write_bytes(b"old")
+    link = tmp_path / "latest.svg"
+    link.symlink_to(target)
+    assert chart.write_if_changed(str(link), b"new") is True
+    assert link.is_symlink() and target.read_bytes() == b"new"

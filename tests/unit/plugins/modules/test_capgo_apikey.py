@@ -420,8 +420,18 @@ def test_delete_and_delete_again(monkeypatch):
 def test_delete_of_a_key_gone_meanwhile_is_ok(monkeypatch):
     list_keys([key()])
     responses.delete(URL + "/apikey/7", status=404, json={"error": "api_key_not_found", "message": "not found"})
+    list_keys([])  # the re-read confirms it is gone
     result = run(monkeypatch, state="absent")
     assert result["changed"] is True and "failed" not in result
+
+
+@responses.activate
+def test_delete_not_found_but_still_listed_fails(monkeypatch):
+    list_keys([key()])
+    responses.delete(URL + "/apikey/7", status=404, json={"error": "api_key_not_found", "message": "not found"})
+    list_keys([key()])
+    result = run(monkeypatch, state="absent")
+    assert result["failed"] is True and "HTTP 404 api_key_not_found" in result["msg"]
 
 
 @responses.activate
@@ -472,6 +482,9 @@ def test_key_without_management_right_is_explained(monkeypatch):
     ({"bindings": [{"role": "app_reader", "app_id": APP_UUID}]}, "bindings[0]: with an app UUID as app_id, org_id"),
     ({"bindings": [{"role": "apikey_org_reader", "org_id": ORG}]}, "value of role must be one of"),
     ({"update_bindings": True}, "update_bindings needs bindings or mode"),
+    ({"bindings": [{"role": "app_reader", "app_id": "not an app"}]}, "bindings[0]: app_id must be an app id"),
+    ({"mode": "read", "app_id": "not an app"}, "app_id must be an app id (com.example.app) or the app's UUID"),
+    ({"name": "ci", "lookup_api_key": "ae6e7458-c46d-4c00-aa3b-153b0b8520ea\n"}, "lookup_api_key contains whitespace"),
     ({"bindings": [{"role": "org_member", "org_id": ORG}], "mode": "read", "org_id": ORG}, "mutually exclusive"),
 ])
 def test_bad_input_fails_before_any_request(monkeypatch, args, message):

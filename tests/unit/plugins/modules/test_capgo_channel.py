@@ -292,3 +292,31 @@ def test_rollout_without_stable_bundle_fails_before_writing(monkeypatch):
     result, warnings = run(monkeypatch, check_mode=True, rollout={"bundle": "1.2.0"})
     assert result["failed"] is True and "a rollout needs a stable bundle" in result["msg"]
     assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_delete_retried_after_a_lost_answer_is_done(monkeypatch):
+    get_channel(channel())
+    responses.delete(URL + "/channel", status=504, json={"error": "gateway_timeout", "message": "Gateway timeout"})
+    responses.delete(URL + "/channel", status=400,
+                     json={"error": "cannot_find_channel", "message": "Cannot find channel", "moreInfo": {}})
+    get_channel()  # the re-read: gone
+    result, warnings = run(monkeypatch, state="absent", retries=2)
+    assert "failed" not in result and result["changed"] is True
+    assert [w.method for w in writes()] == ["DELETE", "DELETE"]
+    assert len(warnings) == 1 and "Retrying DELETE /channel after HTTP 504" in warnings[0]
+
+
+@responses.activate
+def test_promote_is_not_repeated_after_a_lost_answer(monkeypatch):
+    get_channel(channel(rollout_version_info={"name": "1.2.0", "id": 3}, rolloutPercentageBps=5000,
+                        rolloutEnabled=True))
+    responses.post(URL + "/channel", status=503, json={"error": "unavailable", "message": "Unavailable"})
+    result, warnings = run(monkeypatch, rollout_action="promote", retries=3)
+    assert result["failed"] is True and len(writes()) == 1 and warnings == []
+    assert "POST /channel failed: HTTP 503" in result["msg"]
+
+
+def test_empty_channel_name_fails_before_any_request(monkeypatch):
+    result, warnings = run(monkeypatch, channel="  ")
+    assert result["failed"] is True and result["msg"] == "channel must not be empty"

@@ -167,6 +167,7 @@ def test_delete_then_missing_is_ok(monkeypatch):
 def test_delete_race_gone_is_ok(monkeypatch):
     list_hooks([hook()])
     responses.delete(URL + "/webhooks", status=400, json={"error": "webhook_not_found", "message": "Webhook not found"})
+    list_hooks([])
     result = run(monkeypatch, state="absent")
     assert result["changed"] is True and "failed" not in result
 
