@@ -104,20 +104,51 @@ def iso(ts):
     return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).isoformat()
 
 
-def parse_iso(value):
-    """ISO date/datetime string -> epoch seconds, or None if it does not parse."""
-    if not isinstance(value, str) or not value.strip():
+def parse_datetime(value, strict=False):
+    """Timestamp -> aware UTC datetime, or None if it does not parse.
+
+    ``strict``: only strings, and only what ``datetime.fromisoformat`` accepts once a trailing
+    ``Z`` is made ``+00:00``. Otherwise also numbers (epoch seconds), datetime/date values, a
+    space instead of ``T`` and any number of fractional-second digits (truncated to 6).
+    Naive values are taken as UTC.
+    """
+    utc = datetime.timezone.utc
+    if isinstance(value, str):
+        text = value.strip()
+    elif strict or value is None:
         return None
-    text = value.strip()
+    elif isinstance(value, (int, float)):
+        return datetime.datetime.fromtimestamp(value, utc)
+    elif isinstance(value, datetime.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=utc)
+    elif isinstance(value, datetime.date):
+        return datetime.datetime(value.year, value.month, value.day, tzinfo=utc)
+    else:
+        text = str(value).strip()
+    if not text:
+        return None
     if text.endswith("Z") or text.endswith("z"):
         text = text[:-1] + "+00:00"
+    if not strict:
+        if re.match(r"^\d{4}-\d{2}-\d{2} \d", text):
+            text = text.replace(" ", "T", 1)
+        # Python < 3.11 only accepts 0, 3 or 6 fractional digits.
+        match = re.match(r"^(.*T\d{2}:\d{2}:\d{2})\.(\d+)(.*)$", text)
+        if match:
+            text = "%s.%s%s" % (match.group(1), (match.group(2) + "000000")[:6], match.group(3))
     try:
-        dt = datetime.datetime.fromisoformat(text)
+        parsed = datetime.datetime.fromisoformat(text)
     except ValueError:
         return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=datetime.timezone.utc)
-    return dt.timestamp()
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=utc)
+    return parsed.astimezone(utc)
+
+
+def parse_iso(value):
+    """ISO date/datetime string -> epoch seconds, or None if it does not parse (strict)."""
+    parsed = parse_datetime(value, strict=True)
+    return None if parsed is None else parsed.timestamp()
 
 
 def _plain(value):

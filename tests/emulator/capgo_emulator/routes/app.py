@@ -5,7 +5,7 @@ import copy
 from ..errors import ApiError
 from ..state import APP_DEFAULTS, DEFAULT_RETENTION
 from . import route
-from .common import js_parse_int, numeric, valid_app_id
+from .common import js_parse_int, numeric, require_app_id
 
 MAX_RETENTION = 63113904
 PUT_BOOL_FIELDS = ("expose_metadata", "allow_device_custom_id", "need_onboarding",
@@ -30,12 +30,6 @@ def delete_app_cascade(state, app):
                            if b.get("app_id") != app["id"]
                            and b.get("channel_id") not in channel_ids]
     state.members = [m for m in state.members if m.get("app_id") != app["id"]]
-
-
-def _check_app_id(app_id):
-    if not valid_app_id(app_id):
-        raise ApiError("invalid_app_id", "App ID must be a reverse domain string", 400,
-                       {"app_id": app_id})
 
 
 @route("GET", "/app")
@@ -64,7 +58,7 @@ def list_apps(ctx):
 @route("GET", "/app/<app_id>")
 def get_app(ctx, app_id):
     principal = ctx.auth_key()
-    _check_app_id(app_id)
+    require_app_id(app_id)
     app = ctx.state.app_by_app_id(app_id)
     if app is None or not principal.has_perm("app.read", app=app):
         raise ApiError("cannot_access_app", "You can't access this app", 401,
@@ -77,10 +71,7 @@ def create_app(ctx):
     principal = ctx.auth_any()
     data = ctx.body_or_query()
     state = ctx.state
-    app_id = data.get("app_id")
-    if app_id is None or app_id == "":
-        raise ApiError("missing_app_id", "Missing app_id")
-    _check_app_id(app_id)
+    app_id = require_app_id(data.get("app_id"))
     name = data.get("name")
     if not isinstance(name, str) or not name:
         raise ApiError("missing_name", "Missing name")
@@ -122,7 +113,7 @@ def update_app(ctx, app_id):
     principal = ctx.auth_key()
     data = ctx.body_or_query()
     state = ctx.state
-    _check_app_id(app_id)
+    require_app_id(app_id)
     app = state.app_by_app_id(app_id)
     if app is None or not principal.has_perm("app.update_settings", app=app):
         raise ApiError("cannot_access_app", "You can't access this app", 401,
@@ -169,9 +160,7 @@ def update_app(ctx, app_id):
 def delete_app(ctx, app_id):
     principal = ctx.auth_key()
     state = ctx.state
-    if not valid_app_id(app_id):  # the app-id pattern is checked before the permission
-        raise ApiError("invalid_app_id", "App ID must be a reverse domain string", 400,
-                       {"app_id": app_id})
+    require_app_id(app_id)  # the app-id pattern is checked before the permission
     app = state.app_by_app_id(app_id)
     if app is None or not principal.has_perm("app.delete", app=app):
         raise ApiError("cannot_delete_app", "You can't delete this app", 400,

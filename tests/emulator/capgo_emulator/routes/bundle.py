@@ -5,7 +5,7 @@ import re
 
 from ..errors import ApiError
 from . import route
-from ._util_b import check_app_id, paginate, to_int_id, ts
+from .common import check_app_id, paginate, to_int_id, ts
 from .channel import app_channels, audit, bundle_by_id, channel_by_id, col, insert_row, rows
 
 # semver.org's official regular expression (no leading "v").

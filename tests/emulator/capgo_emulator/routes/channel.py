@@ -2,7 +2,7 @@
 
 from ..errors import ApiError
 from . import route
-from ._util_b import PlainError, check_app_id, paginate, to_bool, to_int_id, ts
+from .common import PlainError, check_app_id, paginate, to_bool, to_int_id, ts
 
 # DB defaults of a new channel row (snake_case columns).
 CHANNEL_DEFAULTS = {

@@ -6,7 +6,7 @@ import re
 from .. import ratelimit
 from ..errors import ApiError
 from . import route
-from ._util_b import check_app_id, parse_iso, ts
+from .common import check_app_id, parse_datetime, ts
 from .channel import find_channel, live_bundle_by_name, rows
 
 DEFAULT_LIMIT = 50
@@ -119,9 +119,9 @@ def get_device(ctx):
     after = None
     if body.get("updated_at") is not None and body.get("updated_at") != "":
         raw = body["updated_at"]
-        if not isinstance(raw, str) or not UPDATED_AT_RE.match(raw) or parse_iso(raw) is None:
+        if not isinstance(raw, str) or not UPDATED_AT_RE.match(raw) or parse_datetime(raw) is None:
             raise ApiError("invalid_updated_at", "Invalid updated_at", more_info={"updated_at": raw})
-        after = parse_iso(raw).timestamp()
+        after = parse_datetime(raw).timestamp()
     order = body.get("order")
     if order is not None and order != "":
         if order not in ("asc", "desc"):
@@ -139,7 +139,7 @@ def get_device(ctx):
     if isinstance(cursor, str) and cursor:
         if "|" in cursor:
             c_time, c_id = cursor.split("|", 1)
-            d = parse_iso(c_time)
+            d = parse_datetime(c_time)
             c_ts = d.timestamp() if d else None
         else:
             c_id = cursor

@@ -12,7 +12,7 @@ import re
 
 from ..errors import ApiError
 from . import route
-from ._util_b import iso_ms, parse_iso
+from .common import iso_ms, parse_datetime
 from .channel import rows
 
 METRICS = ("mau", "storage", "storage_byte_hours", "bandwidth", "build_time_seconds")
@@ -32,7 +32,7 @@ def _parse_date(value):
         return None
     if re.match(r"^.*[+-]\d{4}$", v) and "T" in v:
         v = v[:-2] + ":" + v[-2:]
-    return parse_iso(v)
+    return parse_datetime(v)
 
 
 def _params(ctx, allow_breakdown=False):
@@ -80,7 +80,7 @@ def _label_days(frm, to):
 
 
 def _row_day(row):
-    d = parse_iso(row.get("date"))
+    d = parse_datetime(row.get("date"))
     return d.strftime("%Y-%m-%d") if d else None
 
 
@@ -192,7 +192,7 @@ def stats_bundle_usage(ctx, app_id):
     counts = {v: [0] * len(days) for v in versions}
     totals = [0] * len(days)
     for dev in devices:
-        seen = parse_iso(dev.get("updated_at"))
+        seen = parse_datetime(dev.get("updated_at"))
         seen_day = seen.strftime("%Y-%m-%d") if seen else ""
         for i, label in enumerate(labels):
             if seen_day <= label:

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from ..errors import ApiError
 from . import route
-from ._util_b import ts
+from .common import ts
 
 EVENTS = ("apps", "app_versions", "channels", "org_users", "orgs")
 DELIVERY_VERSIONS = ("legacy", "standard")
