@@ -431,6 +431,15 @@ class State:
             user = self.new_user(email)
         return user
 
+    def _seed_user_id(self, where, field, ref, default):
+        """The id of the user `ref` names (id or email); `default` when it is None."""
+        if ref is None:
+            return default
+        user = self.user(ref) or self.user_by_email(ref)
+        if user is None:
+            raise SeedError("%s: %s %r is not a known user" % (where, field, ref))
+        return user["id"]
+
     def _seed_org_ref(self, where, field, value):
         org = self.org(value)
         if org is None:
@@ -586,14 +595,7 @@ class State:
         if e.get("owner_org") is None:
             raise SeedError("%s: owner_org is required" % where)
         org = self._seed_org_ref(where, "owner_org", e["owner_org"])
-        user_id = e.get("user_id")
-        if user_id is not None:
-            user = self.user(user_id) or self.user_by_email(user_id)
-            if user is None:
-                raise SeedError("%s: user_id %r is not a known user" % (where, user_id))
-            user_id = user["id"]
-        else:
-            user_id = org["created_by"]
+        user_id = self._seed_user_id(where, "user_id", e.get("user_id"), org["created_by"])
         now = self.stamp()
         app = dict(copy.deepcopy(APP_DEFAULTS))
         for key in APP_DEFAULTS:
@@ -676,14 +678,7 @@ class State:
                     if shared:
                         raise SeedError("%s: public channel overlaps with public channel %r "
                                         "on %s" % (where, other["name"], shared[0]))
-        created_by = e.get("created_by")
-        if created_by is not None:
-            user = self.user(created_by) or self.user_by_email(created_by)
-            if user is None:
-                raise SeedError("%s: created_by %r is not a known user" % (where, created_by))
-            created_by = user["id"]
-        else:
-            created_by = app["user_id"]
+        created_by = self._seed_user_id(where, "created_by", e.get("created_by"), app["user_id"])
         now = self.stamp()
         row.update({"id": self._seed_id(where, e, "channels", "int"), "name": name,
                     "app_id": app["app_id"], "owner_org": app["owner_org"],

@@ -5,7 +5,7 @@ import re
 
 from ..errors import ApiError
 from . import route
-from .common import check_app_id, paginate, to_int_id, ts
+from .common import check_app_id, paginate, require_app_perm, to_int_id, ts
 from .channel import app_channels, audit, bundle_by_id, channel_by_id, col, insert_row, rows
 
 # semver.org's official regular expression (no leading "v").
@@ -66,9 +66,7 @@ def get_bundle(ctx):
     body = ctx.body_or_query()
     st = ctx.state
     app_id = check_app_id(body)
-    app = st.app_by_app_id(app_id)
-    if app is None or not principal.has_perm("app.read_bundles", app=app):
-        raise ApiError("cannot_get_bundle", "Cannot get bundle", more_info={"app_id": app_id})
+    require_app_perm(ctx, principal, app_id, "app.read_bundles", "cannot_get_bundle", "Cannot get bundle")
     live = [b for b in _app_bundles(st, app_id) if not b.get("deleted")]
     live.sort(key=lambda b: (ts(b.get("created_at")), b.get("id") or 0), reverse=True)
     page = paginate(live, body.get("page"))
@@ -99,9 +97,7 @@ def post_bundle(ctx):
     url = body["external_url"]
     if not isinstance(url, str) or not url.startswith("https://"):
         raise ApiError("invalid_protocol", "External URL must use HTTPS", more_info={"external_url": url})
-    app = st.app_by_app_id(app_id)
-    if app is None or not principal.has_perm("app.upload_bundle", app=app):
-        raise ApiError("cannot_create_bundle", "Cannot create bundle", more_info={"app_id": app_id})
+    app = require_app_perm(ctx, principal, app_id, "app.upload_bundle", "cannot_create_bundle", "Cannot create bundle")
     session_key = body.get("session_key") or None
     key_id = body.get("key_id") or None
     org = _org(st, app.get("owner_org")) or {}
@@ -175,9 +171,7 @@ def delete_bundle(ctx):
     body = ctx.body_or_query()
     st = ctx.state
     app_id = check_app_id(body)
-    app = st.app_by_app_id(app_id)
-    if app is None or not principal.has_perm("bundle.delete", app=app):
-        raise ApiError("cannot_delete_bundle", "Cannot delete bundle", more_info={"app_id": app_id})
+    require_app_perm(ctx, principal, app_id, "bundle.delete", "cannot_delete_bundle", "Cannot delete bundle")
     now_iso = ctx.state.stamp()
     linked = _linked_ids(st, app_id)
     name = body.get("version")
@@ -209,10 +203,7 @@ def post_bundle_metadata(ctx):
     app_id = check_app_id(body)
     if body.get("link") is None and body.get("comment") is None:
         raise ApiError("no_fields_to_update", "No fields to update (link or comment)")
-    app = st.app_by_app_id(app_id)
-    if app is None or not principal.has_perm("app.upload_bundle", app=app):
-        raise ApiError("cannot_update_bundle_metadata", "Cannot update bundle metadata",
-                       more_info={"app_id": app_id})
+    require_app_perm(ctx, principal, app_id, "app.upload_bundle", "cannot_update_bundle_metadata", "Cannot update bundle metadata")
     vid = to_int_id(body["version_id"])
     b = bundle_by_id(st, vid) if vid is not None else None
     if b is None or b.get("app_id") != app_id:

@@ -2,7 +2,7 @@
 
 from ..errors import ApiError
 from . import route
-from .common import PlainError, check_app_id, paginate, to_bool, to_int_id, ts
+from .common import PlainError, check_app_id, paginate, require_app_perm, to_bool, to_int_id, ts
 
 # DB defaults of a new channel row (snake_case columns).
 CHANNEL_DEFAULTS = {
@@ -223,13 +223,6 @@ def audit(state, table, op, old, new, principal):
     state.add_audit(table, row.get("id"), op, org_id, old, new, principal)
 
 
-def _app_or_refuse(ctx, principal, app_id, perm, code="cannot_access_app"):
-    app = ctx.state.app_by_app_id(app_id)
-    if app is None or not principal.has_perm(perm, app=app):
-        raise ApiError(code, more_info={"app_id": app_id})
-    return app
-
-
 # ---------------------------------------------------------------- GET
 
 @route("GET", "/channel")
@@ -237,7 +230,7 @@ def get_channel(ctx):
     principal = ctx.auth_key()
     body = ctx.body_or_query()
     app_id = check_app_id(body)
-    _app_or_refuse(ctx, principal, app_id, "app.read_channels")
+    require_app_perm(ctx, principal, app_id, "app.read_channels", message=None)
     name = body.get("channel")
     if name is not None and name != "":
         ch = find_channel(ctx.state, app_id, name)

@@ -44,6 +44,16 @@ def require_app_id(value, missing="missing_app_id", invalid="invalid_app_id"):
     return value
 
 
+def require_app_perm(ctx, principal, app_id, perm, code="cannot_access_app",
+                     message="You can't access this app", status=400):
+    """The app row, or an error when it does not exist or `principal` lacks `perm` on it
+    (message None: the code's default message)."""
+    app = ctx.state.app_by_app_id(app_id)
+    if app is None or not principal.has_perm(perm, app=app):
+        raise ApiError(code, message, status, more_info={"app_id": app_id})
+    return app
+
+
 def check_app_id(body, missing="missing_app_id"):
     """Validate `app_id` in an input dict: missing -> 400 `missing`, bad shape -> 400 invalid_app_id."""
     return require_app_id(body.get("app_id"), missing=missing)

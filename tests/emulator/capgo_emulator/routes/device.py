@@ -6,7 +6,7 @@ import re
 from .. import ratelimit
 from ..errors import ApiError
 from . import route
-from .common import check_app_id, parse_datetime, ts
+from .common import check_app_id, parse_datetime, require_app_perm, ts
 from .channel import find_channel, live_bundle_by_name, rows
 
 DEFAULT_LIMIT = 50
@@ -62,13 +62,6 @@ def device_wire(state, d):
     return out
 
 
-def _app_perm(ctx, principal, app_id, perm):
-    app = ctx.state.app_by_app_id(app_id)
-    if app is None or not principal.has_perm(perm, app=app):
-        raise ApiError("cannot_access_app", "You can't access this app", more_info={"app_id": app_id})
-    return app
-
-
 def _device_limit(ctx, app_id, device_id, op):
     """5 requests per second per (app, device, operation) — on the emulator clock."""
     ratelimit.check_device_op(ctx.state, app_id, device_id, op, ctx.now())
@@ -91,7 +84,7 @@ def get_device(ctx):
         device_id = device_id.lower()
     if device_id:
         _device_limit(ctx, app_id, device_id, "get")
-    _app_perm(ctx, principal, app_id, "app.read_devices")
+    require_app_perm(ctx, principal, app_id, "app.read_devices")
     custom_mode = _is_true_query(body.get("customIdMode"))
     devices = [d for d in rows(st, "devices") if d.get("app_id") == app_id]
 
@@ -186,7 +179,7 @@ def post_device(ctx):
     _device_limit(ctx, app_id, device_id, "post")
     channel_name = body.get("channel")
     if channel_name is None or channel_name == "":
-        _app_perm(ctx, principal, app_id, "app.manage_devices")
+        require_app_perm(ctx, principal, app_id, "app.manage_devices")
         return {"status": "ok"}
 
     ratelimit.check_device_same_set(st, app_id, device_id, channel_name, ctx.now())
@@ -240,7 +233,7 @@ def delete_device(ctx):
         raise ApiError("missing_device_id", "Missing device_id")
     device_id = str(device_id).lower()
     _device_limit(ctx, app_id, device_id, "delete")
-    _app_perm(ctx, principal, app_id, "app.manage_devices")
+    require_app_perm(ctx, principal, app_id, "app.manage_devices")
     data = st.device_overrides
     hit = [o for o in _overrides(st) if o.get("app_id") == app_id and o.get("device_id") == device_id]
     if hit:

@@ -12,7 +12,7 @@ import re
 
 from ..errors import ApiError
 from . import route
-from .common import iso_ms, parse_datetime
+from .common import iso_ms, parse_datetime, require_app_perm
 from .channel import rows
 
 METRICS = ("mau", "storage", "storage_byte_hours", "bandwidth", "build_time_seconds")
@@ -126,11 +126,8 @@ def _apps_of_org(state, org_id):
 
 
 def _readable_app(ctx, principal, app_id):
-    app = ctx.state.app_by_app_id(app_id)
-    if app is None or not principal.has_perm("app.read", app=app):
-        raise ApiError("no_access_to_app", "You don't have access to this app", status=401,
-                       more_info={"app_id": app_id})
-    return app
+    return require_app_perm(ctx, principal, app_id, "app.read", "no_access_to_app",
+                            "You don't have access to this app", 401)
 
 
 @route("GET", "/statistics/app/<app_id>")
