@@ -440,6 +440,13 @@ class State:
             raise SeedError("%s: %s %r is not a known user" % (where, field, ref))
         return user["id"]
 
+    @staticmethod
+    def _seed_device_id(where, entry):
+        device_id = entry.get("device_id")
+        if not isinstance(device_id, str) or not device_id:
+            raise SeedError("%s: device_id is required" % where)
+        return device_id.lower()
+
     def _seed_org_ref(self, where, field, value):
         org = self.org(value)
         if org is None:
@@ -794,10 +801,7 @@ class State:
         allowed = {"app_id", "device_id", "updated_at", "created_at"} | set(DEVICE_DEFAULTS)
         self._check_fields(where, e, allowed)
         app = self._seed_app_ref(where, e)
-        device_id = e.get("device_id")
-        if not isinstance(device_id, str) or not device_id:
-            raise SeedError("%s: device_id is required" % where)
-        device_id = device_id.lower()
+        device_id = self._seed_device_id(where, e)
         where = "%s (%s)" % (where, device_id)
         if any(d["app_id"] == app["app_id"] and d["device_id"] == device_id
                for d in self.devices):
@@ -828,10 +832,7 @@ class State:
     def _seed_device_overrides(self, where, e):
         self._check_fields(where, e, {"app_id", "device_id", "channel", "created_at"})
         app = self._seed_app_ref(where, e)
-        device_id = e.get("device_id")
-        if not isinstance(device_id, str) or not device_id:
-            raise SeedError("%s: device_id is required" % where)
-        device_id = device_id.lower()
+        device_id = self._seed_device_id(where, e)
         where = "%s (%s)" % (where, device_id)
         chan = self.channel_by_name(app["app_id"], e.get("channel"))
         if chan is None:
