@@ -325,10 +325,7 @@ def delete_member(ctx):
         raise invalid_body()
     org = state.org(org_id)
     is_self = principal.is_jwt and principal.user["email"].lower() == email.lower()
-    if org is None:
-        raise ApiError("cannot_access_organization", "You can't access this organization",
-                       400, {"orgId": org_id})
-    if not is_self and not principal.has_perm("org.update_user_roles", org_id=org_id):
+    if org is None or (not is_self and not principal.has_perm("org.update_user_roles", org_id=org_id)):
         raise ApiError("cannot_access_organization", "You can't access this organization",
                        400, {"orgId": org_id})
     user = state.user_by_email(email)
