@@ -15,6 +15,7 @@ from responses import matchers
 from ansible.module_utils import basic
 
 from ansible_collections.capgo.cloud.plugins.modules import capgo_apikey
+from ansible_collections.capgo.cloud.plugins.module_utils import _apikey
 from ansible_collections.capgo.cloud.tests.unit.plugins.modules.utils import run_module
 
 URL = "https://capgo.test"
@@ -501,7 +502,7 @@ def test_id_or_name_is_required(monkeypatch):
 
 
 def test_expiry_parsing():
-    parse, fmt = capgo_apikey.parse_expiry, capgo_apikey.format_expiry
+    parse, fmt = _apikey.parse_expiry, _apikey.format_expiry
     assert fmt(parse("2027-01-31")) == "2027-01-31T00:00:00Z"
     assert fmt(parse("2027-01-31 10:00:00")) == "2027-01-31T10:00:00Z"
     assert fmt(parse("2027-01-31T10:00:00.123456+00:00")) == "2027-01-31T10:00:00.123Z"

@@ -11,7 +11,7 @@ import pytest
 import responses
 
 from ansible_collections.capgo.cloud.plugins.modules import capgo_app
-from ansible_collections.capgo.cloud.plugins.modules.capgo_app import (
+from ansible_collections.capgo.cloud.plugins.module_utils._app import (
     check_retention_days,
     days_to_seconds,
     icon_key,

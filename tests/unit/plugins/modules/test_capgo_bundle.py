@@ -13,7 +13,7 @@ import responses
 from responses import matchers
 
 from ansible_collections.capgo.cloud.plugins.modules import capgo_bundle
-from ansible_collections.capgo.cloud.plugins.modules.capgo_bundle import newest_first, select_cleanup
+from ansible_collections.capgo.cloud.plugins.module_utils._bundle import newest_first, select_cleanup
 from ansible_collections.capgo.cloud.tests.unit.plugins.modules.utils import run_module
 
 URL = "https://capgo.test"

@@ -15,9 +15,10 @@ import responses
 from responses import matchers
 from urllib.parse import parse_qs, urlsplit
 
-from ansible_collections.capgo.cloud.plugins.module_utils._base import CapgoModule
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import Operation
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
 from ansible_collections.capgo.cloud.plugins.modules import capgo_info
+from ansible_collections.capgo.cloud.plugins.module_utils import _info
 from ansible_collections.capgo.cloud.tests.unit.plugins.modules.utils import run_module
 
 URL = "https://capgo.test"
@@ -77,10 +78,10 @@ def test_bad_input_fails_before_any_request(monkeypatch, args, text):
 
 def test_explain_ends_with_the_shared_sentences():
     """Info.explain handles its own codes, then returns the base's explanation (not None)."""
-    info = capgo_info.Info.__new__(capgo_info.Info)
+    info = _info.Info.__new__(_info.Info)
     info.params = {"app_id": APP, "org_id": ORG}
     refused = CapgoAPIError(401, "invalid_apikey", "Invalid API key", method="GET", path="/app")
-    assert info.explain(refused) == CapgoModule.explain(info, refused)
+    assert info.explain(refused) == Operation.explain(info, refused)
     assert "refused the credentials" in info.explain(refused)
     plan = CapgoAPIError(402, "subscription_required", "", method="GET", path="/statistics/user")
     assert "plan does not include API statistics" in info.explain(plan)
@@ -233,7 +234,7 @@ def mock_bundles_with_secrets():
 ])
 @responses.activate
 def test_no_secret_is_ever_returned(monkeypatch, resource, mock, fields, values):
-    assert capgo_info.SECRET_FIELDS[resource] == fields
+    assert _info.SECRET_FIELDS[resource] == fields
     result = run(monkeypatch, **mock())
     items = result[resource]
     assert len(items) == 2
@@ -518,16 +519,16 @@ def entries(days, start="2026-11-01", **values):
 
 def test_default_period_is_the_last_30_days_with_to_exclusive():
     today = datetime.date(2026, 11, 27)
-    assert capgo_info.stats_period(today=today) == (datetime.date(2026, 10, 29), datetime.date(2026, 11, 28))
-    assert capgo_info.stats_period(datetime.date(2026, 11, 1), today=today) == (
+    assert _info.stats_period(today=today) == (datetime.date(2026, 10, 29), datetime.date(2026, 11, 28))
+    assert _info.stats_period(datetime.date(2026, 11, 1), today=today) == (
         datetime.date(2026, 11, 1), datetime.date(2026, 11, 28))
-    assert capgo_info.stats_period(None, datetime.date(2026, 11, 8), today=today) == (
+    assert _info.stats_period(None, datetime.date(2026, 11, 8), today=today) == (
         datetime.date(2026, 10, 9), datetime.date(2026, 11, 8))
 
 
 @responses.activate
 def test_statistics_default_period_and_accumulate(monkeypatch):
-    monkeypatch.setattr(capgo_info, "utc_today", lambda: datetime.date(2026, 11, 27))
+    monkeypatch.setattr(_info, "utc_today", lambda: datetime.date(2026, 11, 27))
     responses.get(URL + "/statistics/app/" + APP, json=entries(30, "2026-10-29"))
     result = run(monkeypatch, resource="statistics", app_id=APP)
     assert query(responses.calls[0]) == {"from": "2026-10-29", "to": "2026-11-28"}

@@ -24,6 +24,17 @@ from ansible_collections.capgo.cloud.plugins.modules import (
     capgo_organization,
     capgo_webhook,
 )
+from ansible_collections.capgo.cloud.plugins.module_utils import (
+    _apikey,
+    _app,
+    _bundle,
+    _channel,
+    _device,
+    _info,
+    _member,
+    _organization,
+    _webhook,
+)
 from ansible_collections.capgo.cloud.tests.unit.plugins.modules.utils import run_module
 
 KEY = "11111111-2222-3333-4444-555555555555"
@@ -89,8 +100,8 @@ def test_malformed_org_id_fails_before_any_request(monkeypatch, module, args):
     assert len(responses.calls) == 0
 
 
-EXPLAINING = [capgo_apikey, capgo_app, capgo_bundle, capgo_channel, capgo_device, capgo_info, capgo_member,
-              capgo_organization, capgo_webhook]
+# The declarations behind the modules: where each resource's explain() lives.
+EXPLAINING = [_apikey, _app, _bundle, _channel, _device, _info, _member, _organization, _webhook]
 
 
 @pytest.mark.parametrize("module", EXPLAINING, ids=[m.__name__.rsplit(".", 1)[-1] for m in EXPLAINING])

@@ -11,30 +11,30 @@ import json
 import pytest
 import responses
 
-from ansible_collections.capgo.cloud.plugins.module_utils._base import CapgoResource
+from ansible_collections.capgo.cloud.plugins.module_utils._ansible import run_module as run_declaration
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import Resource
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
 from ansible_collections.capgo.cloud.tests.unit.plugins.modules.utils import run_module
 
 URL = "https://capgo.test"
 
 
-class Thing(CapgoResource):
+class Thing(Resource):
     resource_key = "thing"
     managed = ("size", "tags", "options", "token")
     unordered = ("tags",)
     secret_fields = ("token",)
     create_defaults = {"size": 1, "tags": [], "options": {"a": 1, "b": 2}}
 
-    def __init__(self):
-        super(Thing, self).__init__(argument_spec=dict(
-            name=dict(type="str", required=True),
-            state=dict(type="str", default="present", choices=["present", "absent"]),
-            size=dict(type="int"),
-            tags=dict(type="list", elements="str"),
-            options=dict(type="dict", options=dict(a=dict(type="int"), b=dict(type="int"))),
-            token=dict(type="str", no_log=True),
-            note=dict(type="str"),
-        ))
+    argument_spec = dict(
+        name=dict(type="str", required=True),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        size=dict(type="int"),
+        tags=dict(type="list", elements="str"),
+        options=dict(type="dict", options=dict(a=dict(type="int"), b=dict(type="int"))),
+        token=dict(type="str", no_log=True),
+        note=dict(type="str"),
+    )
 
     def read(self):
         try:
@@ -57,7 +57,7 @@ class Thing(CapgoResource):
 
 
 def main():
-    Thing().run()
+    run_declaration(Thing)
 
 
 def thing(**over):

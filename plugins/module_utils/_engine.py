@@ -1,14 +1,24 @@
 # -*- coding: utf-8 -*-
 # Copyright: capgo.cloud contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Base classes of the capgo.cloud modules.
+"""The resource engine of capgo.cloud: read, compare, predict, write the difference.
 
-``CapgoModule`` owns the shared connection options, the API client and error reporting.
-``CapgoResource`` adds the read / compare / write-the-difference cycle that every resource
-module follows, with check mode, diff mode and secret masking done once, here.
+No Ansible imports: the same code runs one resource for a module (through ``_ansible.py``)
+or many resources of different kinds in one process with one client (``capgo_environment``).
 
-A resource module describes itself (which options it manages, how to read, create, update
-and delete) and calls ``Resource(...).run()``.
+``Operation``
+    one request-making unit of work: options (``params``), the ``Engine`` it runs in, one-line
+    errors (``Failure``), error explanations, input checks that run before any request.
+``Resource``
+    an ``Operation`` that manages one Capgo object: a declaration (``resource_key``, ``argument_spec``,
+    ``managed``, ``secret_fields``, ``create_defaults`` ...) and four verbs (``read``, ``create``,
+    ``update``, ``delete``). The cycle (compare only what the user set, check mode, diff, masking,
+    results) is here, once.
+``Engine``
+    what the operations of one run share: the client (one HTTP session), check and diff mode,
+    warnings, and listings read once per kind and scope.
+
+Private to the collection (the leading underscore): no compatibility promise.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,39 +28,21 @@ __metaclass__ = type
 import copy
 import json
 import re
-import traceback
+import threading
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
-
-from ansible_collections.capgo.cloud.plugins.module_utils._client import (
-    HAS_REQUESTS,
-    MASK,
-    REQUESTS_IMPORT_ERROR,
-    CapgoAPIError,
-    CapgoClient,
-    DEFAULT_API_URL,
-)
+from ansible_collections.capgo.cloud.plugins.module_utils._client import MASK, CapgoAPIError
 
 CREDENTIAL_RE = re.compile(r"^(Bearer )?[\x21-\x7e]+\Z")
 URL_RE = re.compile(r"^https?://[^/\s?#]+(/\S*)?\Z", re.IGNORECASE)
 APP_ID_RE = re.compile(r"^[a-z0-9]+(\.[\w-]+)+\Z", re.IGNORECASE)
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
+
+AUTH_ERRORS = ("invalid_apikey", "no_key_provided", "no_jwt_apikey_or_subkey")
+UNEXPECTED = (KeyError, TypeError, AttributeError, ValueError, IndexError)
 
 
-def connection_argument_spec():
-    """The options every capgo.cloud module takes (documented in the ``capgo.cloud.capgo`` fragment)."""
-    return dict(
-        api_key=dict(type="str", required=True, no_log=True,
-                     fallback=(env_fallback, ["CAPGO_API_KEY", "CAPGO_TOKEN"])),
-        api_url=dict(type="str", default=DEFAULT_API_URL, fallback=(env_fallback, ["CAPGO_API_URL"])),
-        timeout=dict(type="float", default=30.0, fallback=(env_fallback, ["CAPGO_TIMEOUT"])),
-        retries=dict(type="int", default=5, fallback=(env_fallback, ["CAPGO_RETRIES"])),
-        validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["CAPGO_VALIDATE_CERTS"])),
-        ca_path=dict(type="path", fallback=(env_fallback, ["CAPGO_CA_PATH"])),
-    )
-
-
-CONNECTION_OPTIONS = tuple(connection_argument_spec())
+# -- shared checks -----------------------------------------------------------------
 
 
 def is_uuid(value):
@@ -62,71 +54,147 @@ def is_app_id(value):
     return isinstance(value, str) and bool(APP_ID_RE.match(value))
 
 
+def is_email(value):
+    return isinstance(value, str) and bool(EMAIL_RE.match(value))
+
+
 def drop_none(data):
     return dict((k, v) for k, v in data.items() if v is not None)
 
 
-class CapgoModule(object):
-    """An Ansible module talking to Capgo: options, client, one-line errors."""
+def empty_option(params, names):
+    """The first of ``names`` that is set but blank (``""`` or white space), or None."""
+    for name in names:
+        value = params.get(name)
+        if isinstance(value, str) and not value.strip():
+            return name
+    return None
 
-    def __init__(self, argument_spec=None, mutually_exclusive=None, required_if=None, required_one_of=None,
-                 required_together=None, required_by=None, supports_check_mode=True):
-        spec = connection_argument_spec()
-        spec.update(argument_spec or {})
-        self.module = AnsibleModule(
-            argument_spec=spec,
-            mutually_exclusive=mutually_exclusive or [],
-            required_if=required_if or [],
-            required_one_of=required_one_of or [],
-            required_together=required_together or [],
-            required_by=required_by or {},
-            supports_check_mode=supports_check_mode,
-        )
-        if not HAS_REQUESTS:
-            error = "".join(traceback.format_exception_only(type(REQUESTS_IMPORT_ERROR), REQUESTS_IMPORT_ERROR))
-            self.module.fail_json(msg=missing_required_lib("requests"), exception=error)
-        self.params = self.module.params
-        if not self.params.get("api_key"):
-            self.module.fail_json(msg="api_key is empty: set it, or CAPGO_API_KEY / CAPGO_TOKEN in the environment")
-        if not CREDENTIAL_RE.match(self.params["api_key"]):
-            # e.g. a trailing newline from `echo KEY | ansible-vault encrypt_string`; never echo the value
-            self.module.fail_json(msg="api_key contains whitespace or control characters (a trailing newline?)")
-        if not URL_RE.match(self.params["api_url"] or ""):
-            self.module.fail_json(msg="api_url must be an http(s) URL with a host, like https://api.capgo.app, got %r"
-                                  % (self.params["api_url"],))
-        self.check_mode = self.module.check_mode
+
+def connection_problem(params):
+    """Why the connection options cannot work, before any request (a sentence), or None."""
+    if not params.get("api_key"):
+        return "api_key is empty: set it, or CAPGO_API_KEY / CAPGO_TOKEN in the environment"
+    if not CREDENTIAL_RE.match(params["api_key"]):
+        # e.g. a trailing newline from `echo KEY | ansible-vault encrypt_string`; never echo the value
+        return "api_key contains whitespace or control characters (a trailing newline?)"
+    if not URL_RE.match(params.get("api_url") or ""):
+        return ("api_url must be an http(s) URL with a host, like https://api.capgo.app, got %r"
+                % (params.get("api_url"),))
+    return None
+
+
+def get_or_none(call, missing, status=None):
+    """``call()``, or None when Capgo answers one of the ``missing`` error codes (with ``status``, if given)."""
+    try:
+        return call()
+    except CapgoAPIError as err:
+        if err.error in missing and (status is None or err.status == status):
+            return None
+        raise
+
+
+def find_one(items, matches, ambiguous):
+    """The one item for which ``matches(item)``; None when none; ``ambiguous(hits)`` raised when several."""
+    hits = [item for item in items if matches(item)]
+    if len(hits) > 1:
+        raise ambiguous(hits)
+    return hits[0] if hits else None
+
+
+# -- results ----------------------------------------------------------------------
+
+
+class Failure(Exception):
+    """A failed operation: one line, and what the result held when it failed."""
+
+    def __init__(self, msg, result=None, api_error=None):
+        super(Failure, self).__init__(msg)
+        self.msg = msg
+        self.result = dict(result or {})
+        if api_error is not None:
+            self.result["api_error"] = api_error
+
+
+class Engine(object):
+    """What the operations of one run share: client, modes, warnings, listings."""
+
+    def __init__(self, client, check_mode=False, diff=False):
+        self.client = client
+        self.check_mode = check_mode
+        self.diff = diff
+        self.warnings = []
+        self.listings = {}
+        self.lock = threading.Lock()
+
+    def warn(self, msg):
+        with self.lock:
+            self.warnings.append(self.client.scrub(msg))
+
+    def listing(self, key, load):
+        """``load()`` once per ``key`` (a kind and its scope) for this run; later calls reuse it."""
+        with self.lock:
+            if key in self.listings:
+                return self.listings[key]
+        value = load()
+        with self.lock:
+            return self.listings.setdefault(key, value)
+
+    def forget(self, key):
+        with self.lock:
+            self.listings.pop(key, None)
+
+    def run(self, cls, params):
+        """Run one operation; returns its result, or raises ``Failure``."""
+        return cls(self, params).run()
+
+
+# -- operations -------------------------------------------------------------------
+
+
+class Operation(object):
+    """One unit of work against Capgo: checks, requests, one-line errors."""
+
+    resource_key = "resource"
+    # What the Ansible adapter passes to AnsibleModule besides the argument spec.
+    argument_spec = {}
+    module_kwargs = {}
+    # Options whose format is checked before any request.
+    checked_identifiers = ("app_id", "org_id")
+
+    def __init__(self, engine, params):
+        self.engine = engine
+        self.client = engine.client
+        self.params = params
+        self.check_mode = engine.check_mode
         self.result = dict(changed=False)
         self.writes_done = 0
-        self.client = CapgoClient(
-            api_key=self.params["api_key"],
-            api_url=self.params["api_url"],
-            timeout=self.params["timeout"],
-            retries=self.params["retries"],
-            validate_certs=self.params["validate_certs"],
-            ca_path=self.params["ca_path"],
-            warn=self.warn,
-        )
+        self.setup()
 
-    # -- messages --------------------------------------------------------
+    def setup(self):
+        """Hook: derive attributes from ``params`` (nothing may be requested here)."""
+        return None
 
     @property
     def uses_session_token(self):
         """True when ``api_key`` is a dashboard session token (JWT), not an API key (UUID)."""
         return not is_uuid(self.params["api_key"])
 
+    # -- messages --------------------------------------------------------
+
     def warn(self, msg):
-        self.module.warn(self.client.scrub(msg) if hasattr(self, "client") else msg)
+        self.engine.warn(msg)
 
     def fail(self, msg, **kwargs):
         kwargs.setdefault("changed", self.writes_done > 0)
-        self.module.fail_json(msg=self.client.scrub(msg), **kwargs)
+        raise Failure(self.client.scrub(msg), kwargs)
 
     def explain(self, err):
         """Hook: a clearer sentence for an API error, or None. The error line is appended.
 
-        Modules handle their own codes and end with ``return super(...).explain(err)``.
+        Resources handle their own codes and end with ``return super(...).explain(err)``.
         """
-        if err.error in ("invalid_apikey", "no_key_provided", "no_jwt_apikey_or_subkey"):
+        if err.error in AUTH_ERRORS:
             return "Capgo refused the credentials: api_key is unknown, expired or missing"
         if err.error == "invalid_jwt":
             return "Capgo refused api_key as a session token (it is neither a valid API key nor a valid JWT)"
@@ -140,31 +208,30 @@ class CapgoModule(object):
             return "cannot connect to api_url %s" % self.client.api_url
         return None
 
-    def fail_api(self, err):
-        # The module's own explanation first, else the shared one for auth, rate limits, network.
-        hint = self.explain(err) or CapgoModule.explain(self, err)
+    def api_failure(self, err):
+        # The resource's own explanation first, else the shared one for auth, rate limits, network.
+        hint = self.explain(err) or Operation.explain(self, err)
         msg = str(err) if not hint else "%s (%s)" % (hint, err)
-        # Only what was really written counts as a change.
-        self.result["changed"] = self.writes_done > 0
         result = dict((k, v) for k, v in self.result.items() if k not in ("msg", "api_error"))
+        result["changed"] = self.writes_done > 0  # only what was really written counts as a change
         api_error = json.loads(self.client.scrub(json.dumps(err.to_dict())))
-        self.module.fail_json(msg=self.client.scrub(msg), api_error=api_error, **result)
+        return Failure(self.client.scrub(msg), result, api_error)
 
-    def fail_unexpected(self, exc):
-        """An answer of a shape the module did not expect: one line, no traceback."""
+    def unexpected_failure(self, exc):
+        """An answer of a shape the resource did not expect: one line, no traceback."""
         method, path = self.client.last_request
         where = "%s %s" % (method, path) if method else "Capgo"
-        self.fail("unexpected answer from Capgo to %s (%s: %s); is api_url a Capgo API?"
-                  % (where, type(exc).__name__, exc))
+        try:
+            self.fail("unexpected answer from Capgo to %s (%s: %s); is api_url a Capgo API?"
+                      % (where, type(exc).__name__, exc))
+        except Failure as failure:
+            return failure
 
     # -- running ---------------------------------------------------------
 
     def validate(self):
         """Hook: check option values the argument spec cannot express, before any request."""
         return None
-
-    # Options whose format is checked before any request (see validate_identifiers).
-    checked_identifiers = ("app_id", "org_id")
 
     def validate_identifiers(self):
         """``app_id`` must be a reverse-domain id and ``org_id`` a UUID, in every module."""
@@ -175,19 +242,24 @@ class CapgoModule(object):
         if "org_id" in self.checked_identifiers and org_id is not None and not is_uuid(org_id):
             self.fail("org_id must be the organization's id (a UUID), got %r" % (org_id,))
 
+    def check(self):
+        """Every check that runs before the first request."""
+        self.validate_identifiers()
+        self.validate()
+
     def execute(self):
         raise NotImplementedError
 
     def run(self):
-        self.validate_identifiers()
-        self.validate()
+        """Check, then execute; the result, or ``Failure`` (never another exception)."""
+        self.check()
         try:
             self.execute()
         except CapgoAPIError as err:
-            self.fail_api(err)
-        except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
-            self.fail_unexpected(exc)
-        self.module.exit_json(**self.result)
+            raise self.api_failure(err)
+        except UNEXPECTED as exc:
+            raise self.unexpected_failure(exc)
+        return self.result
 
     # -- API shortcuts ---------------------------------------------------
 
@@ -197,6 +269,18 @@ class CapgoModule(object):
             # Every Capgo read answers a JSON object or array; anything else is not Capgo.
             raise TypeError("expected a JSON object or array, got %s" % type(data).__name__)
         return data
+
+    def get_or_none(self, path, missing, params=None, status=None):
+        """GET ``path``; None when Capgo answers one of the ``missing`` error codes."""
+        return get_or_none(lambda: self.api("GET", path, params=params), missing, status)
+
+    def write(self, method, path, params=None, body=None, idempotent=None):
+        """A POST/PUT/DELETE: never sent in check mode (a guard against resource bugs)."""
+        if self.check_mode:
+            raise AssertionError("write request %s %s attempted in check mode" % (method, path))
+        response = self.api(method, path, params=params, body=body, idempotent=idempotent)
+        self.writes_done += 1
+        return response
 
     def delete_gone_ok(self, path, gone_errors, params=None, body=None, confirm=None):
         """DELETE that accepts Capgo's "not found" answer once a read confirms the resource is gone.
@@ -212,25 +296,22 @@ class CapgoModule(object):
                 return None
             raise
 
-    def write(self, method, path, params=None, body=None, idempotent=None):
-        """A POST/PUT/DELETE: never sent in check mode (a guard against module bugs)."""
-        if self.check_mode:
-            raise AssertionError("write request %s %s attempted in check mode" % (method, path))
-        response = self.api(method, path, params=params, body=body, idempotent=idempotent)
-        self.writes_done += 1
-        return response
+    def read(self):
+        raise NotImplementedError
 
 
-class CapgoResource(CapgoModule):
+class Resource(Operation):
     """Read, compare only what the user set, write only the difference.
 
-    Subclasses set:
+    A declaration sets:
 
     ``resource_key``
         name of the returned resource (``channel``).
+    ``argument_spec`` / ``module_kwargs``
+        its options (beside the connection options) and their constraints.
     ``managed``
-        option names this module manages; they are compared (when the user set them) and
-        make up ``diff.before`` / ``diff.after``.
+        option names it manages; they are compared (when the user set them) and make up
+        ``diff.before`` / ``diff.after``.
     ``unordered``
         managed list options compared as sets.
     ``secret_fields``
@@ -241,11 +322,10 @@ class CapgoResource(CapgoModule):
     ``create_defaults``
         the values the server gives a new resource, for the check-mode prediction.
 
-    and implement ``read()``, ``create(desired)``, ``update(before, changes)``,
+    and implements ``read()``, ``create(desired)``, ``update(before, changes)``,
     ``delete(before)``. States are dicts in the module's language (option names).
     """
 
-    resource_key = "resource"
     managed = ()
     unordered = ()
     secret_fields = ()
@@ -253,9 +333,15 @@ class CapgoResource(CapgoModule):
     create_defaults = {}
     state_option = "state"
 
-    def __init__(self, *args, **kwargs):
-        super(CapgoResource, self).__init__(*args, **kwargs)
+    def __init__(self, engine, params):
         self.reveal = set()
+        self.before = None
+        self.after = None
+        super(Resource, self).__init__(engine, params)
+
+    @property
+    def absent_wanted(self):
+        return self.params.get(self.state_option, "present") == "absent"
 
     # -- desired state ---------------------------------------------------
 
@@ -359,9 +445,6 @@ class CapgoResource(CapgoModule):
 
     # -- the cycle -------------------------------------------------------
 
-    def read(self):
-        raise NotImplementedError
-
     def create(self, desired):
         raise NotImplementedError
 
@@ -418,13 +501,15 @@ class CapgoResource(CapgoModule):
 
     def execute(self):
         before = self.read()
-        if self.params.get(self.state_option, "present") == "absent":
+        self.before = before
+        if self.absent_wanted:
             after = self.absent(before)
         else:
             after = self.present(before)
+        self.after = after
         self.finish(before, after)
 
     def finish(self, before, after):
         self.result[self.resource_key] = self.public_view(after)
-        if self.module._diff:
+        if self.engine.diff:
             self.result["diff"] = dict(before=self.diff_view(before), after=self.diff_view(after))

@@ -1,0 +1,383 @@
+# -*- coding: utf-8 -*-
+# Copyright: capgo.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The bundle resource of capgo.cloud (module ``capgo_bundle``): its declaration and its special rules."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import Resource
+from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
+from ansible_collections.capgo.cloud.plugins.module_utils._resources import bundle_from_api, channel_bundle_ids, parse_time
+
+SEMVER_RE = re.compile(
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$")
+IMMUTABLE = ("external_url", "checksum", "session_key", "key_id")
+METADATA = ("link", "comment")
+NEW_BUNDLE = {
+    "id": None, "key_id": None, "session_key": None, "link": None, "comment": None,
+    "storage_provider": "external", "min_update_version": None, "native_packages": None, "manifest_count": 0,
+    "cli_version": None, "owner_org": None, "user_id": None, "created_at": None, "updated_at": None,
+}
+
+
+def undated(bundles):
+    """The bundles whose ``created_at`` is not a time (they cannot be ordered)."""
+    return [b for b in bundles if parse_time(b.get("created_at")) is None]
+
+
+def newest_first(bundles):
+    """Bundles sorted by creation time, newest first (ties: the higher id is newer).
+
+    A bundle whose ``created_at`` is not a time raises ValueError: its age is unknown, and
+    guessing it (as the oldest, say) could make a cleanup delete it.
+    """
+    def key(bundle):
+        stamp = parse_time(bundle.get("created_at"))
+        if stamp is None:
+            raise ValueError("bundle %s has no readable creation time (created_at %r)"
+                             % (bundle.get("name"), bundle.get("created_at")))
+        ident = bundle.get("id")
+        return (stamp, ident if isinstance(ident, int) else 0)
+    return sorted(bundles, key=key, reverse=True)
+
+
+def in_major(bundles, major):
+    return [b for b in bundles if major is None or major_of(b.get("name")) == major]
+
+
+def major_of(name):
+    match = SEMVER_RE.match(name or "")
+    return int(match.group(1)) if match else None
+
+
+def select_cleanup(bundles, keep, in_use, major=None):
+    """Split ``bundles`` into (kept, deleted) as the Capgo CLI's ``bundle cleanup`` does.
+
+    ``bundles`` are API rows (``id``, ``name``, ``created_at``), ``in_use`` the ids of the
+    bundles a channel serves. Within ``major`` (when not None), the bundles are walked newest
+    first; a bundle is kept while fewer than ``keep`` were kept, and always when a channel
+    serves it; every kept bundle counts toward ``keep``. Both lists are newest first.
+    """
+    kept = []
+    deleted = []
+    for bundle in newest_first(in_major(bundles, major)):
+        if len(kept) < keep or bundle.get("id") in in_use:
+            kept.append(bundle)
+        else:
+            deleted.append(bundle)
+    return kept, deleted
+
+
+class Bundle(Resource):
+    resource_key = "bundle"
+    managed = IMMUTABLE + METADATA
+    secret_fields = ("session_key",)
+    create_required = ("external_url", "checksum")
+    create_defaults = NEW_BUNDLE
+
+    argument_spec = dict(
+        app_id=dict(type="str", required=True),
+        version=dict(type="str", aliases=["name"]),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        external_url=dict(type="str"),
+        checksum=dict(type="str"),
+        session_key=dict(type="str", no_log=True),
+        key_id=dict(type="str", no_log=False),
+        link=dict(type="str"),
+        comment=dict(type="str"),
+        keep=dict(type="int", no_log=False),
+        major=dict(type="int"),
+    )
+    module_kwargs = dict(
+        mutually_exclusive=[("version", "keep")],
+    required_if=[("state", "present", ("version",)), ("state", "absent", ("version", "keep"), True)],
+    required_by={"major": "keep"},
+    )
+
+    def setup(self):
+        self.app_id = self.params["app_id"]
+        self.name = self.params["version"]
+        self.result["deleted"] = []
+        self._channels = None
+        self._has_session_key_field = True
+
+    def describe(self):
+        return "bundle %s of app %s" % (self.name, self.app_id)
+
+    # -- input -----------------------------------------------------------
+
+    def validate(self):
+        url = self.params.get("external_url")
+        if url is not None and not url.startswith("https://"):
+            self.fail("external_url must be an https:// URL (Capgo refuses other protocols), got %s" % url)
+        keep = self.params.get("keep")
+        if keep is not None and self.params["state"] != "absent":
+            self.fail("keep is only used with state=absent (it deletes old bundles)")
+        if keep is not None and keep < 0:
+            self.fail("keep must be 0 or more, got %d" % keep)
+        major = self.params.get("major")
+        if major is not None and major < 0:
+            self.fail("major must be 0 or more, got %d" % major)
+
+    def desired(self):
+        desired = super(Bundle, self).desired()
+        if not self._has_session_key_field:
+            desired.pop("session_key", None)  # not readable here: cannot be compared
+        return desired
+
+    def values_equal(self, key, current, wanted):
+        if key in METADATA:
+            return (current or "") == (wanted or "")
+        return super(Bundle, self).values_equal(key, current, wanted)
+
+    # -- reading ---------------------------------------------------------
+
+    def explain(self, err):
+        code = err.error
+        if code == "invalid_app_id":
+            return "app_id %s is not a valid reverse-domain app id" % self.app_id
+        if code == "cannot_access_app":
+            return ("app %s does not exist, or this API key may not read it (Capgo answers cannot_access_app "
+                    "for both; reading bundles and channels needs app.read_bundles and app.read_channels)"
+                    % self.app_id)
+        if code == "cannot_get_bundle":
+            return ("cannot list the bundles of app %s: the app does not exist or this API key may not read its "
+                    "bundles (needs app.read_bundles)" % self.app_id)
+        if code == "cannot_create_bundle":
+            error = "%s" % (err.more_info.get("supabaseError") or "")
+            if "app_versions_name_app_id_key" in error or "duplicate key" in error:
+                return ("bundle name %s of app %s belongs to a deleted bundle: Capgo keeps the names of deleted "
+                        "bundles reserved forever, so it cannot be registered again; use a new version"
+                        % (self.name, self.app_id))
+            return ("Capgo refused to register bundle %s of app %s: either the name belongs to a deleted bundle "
+                    "(Capgo keeps the names of deleted bundles reserved forever; use a new version), or this API "
+                    "key may not upload bundles to the app (needs app.upload_bundle)" % (self.name, self.app_id))
+        if code == "version_already_exists":
+            return ("bundle %s of app %s was registered by someone else while this task ran; run it again to "
+                    "compare" % (self.name, self.app_id))
+        if code == "invalid_version_format":
+            return "version %s is not a semantic version (for example 1.4.2, without a leading v)" % self.name
+        if code == "invalid_protocol":
+            return "external_url must be an https:// URL"
+        if code == "encryption_required":
+            return ("the organization of app %s requires encrypted bundles: set session_key (and key_id) from "
+                    "the Capgo CLI's encrypt command" % self.app_id)
+        if code == "encryption_key_required":
+            return "the organization of app %s requires bundles encrypted with its key: set key_id" % self.app_id
+        if code == "encryption_key_mismatch":
+            return ("the organization of app %s requires bundles encrypted with another key than key_id"
+                    % self.app_id)
+        if code == "cannot_update_bundle_metadata":
+            return ("this API key may not change the link or comment of bundles of app %s (needs "
+                    "app.upload_bundle)" % self.app_id)
+        if code in ("cannot_delete_bundle", "cannot_delete_all_version"):
+            return ("this API key may not delete bundles of app %s (needs bundle.delete: the app_admin or "
+                    "org_super_admin role; org_admin and keys migrated from the write mode do not have it)"
+                    % self.app_id)
+        if code == "cannot_delete_linked_version":
+            return "a channel started serving the bundle while this task ran; point it at another bundle first"
+        return super(Bundle, self).explain(err)
+
+    def list_bundles(self, stop_at=None):
+        """Every live bundle of the app (API rows), or up to the one named ``stop_at``."""
+        out = []
+        for row in self.client.iter_pages("/bundle", params={"app_id": self.app_id},
+                                          empty_errors=("cannot_get_bundle",)):
+            out.append(row)
+            if stop_at is not None and row.get("name") == stop_at:
+                break
+        if not out:
+            # An empty list, an unknown app and a forbidden one look the same: the channel list
+            # fails with cannot_access_app for the last two.
+            self.channels()
+        return out
+
+    def channels(self):
+        """The app's channels (API objects), read once."""
+        if self._channels is None:
+            self._channels = list(self.client.iter_pages("/channel", params={"app_id": self.app_id}))
+        return self._channels
+
+    def usage(self):
+        """{bundle id: ["channel (as bundle)", ...]} of the bundles the app's channels serve."""
+        used = {}
+        for channel in self.channels():
+            name = channel.get("name")
+            served, rollout_id = channel_bundle_ids(channel)
+            if served is not None:
+                used.setdefault(served, []).append(name)
+            if rollout_id is not None:
+                used.setdefault(rollout_id, []).append("%s (rollout)" % name)
+        return used
+
+    def find(self, name):
+        for row in self.list_bundles(stop_at=name):
+            if row.get("name") == name:
+                return row
+        return None
+
+    def read(self):
+        row = self.find(self.name)
+        if row is None:
+            return None
+        self._has_session_key_field = "session_key" in row
+        return bundle_from_api(row)
+
+    # -- present ---------------------------------------------------------
+
+    def check_create(self, desired):
+        super(Bundle, self).check_create(desired)
+        if not SEMVER_RE.match(self.name):
+            self.fail("version %s is not a semantic version (for example 1.4.2 or 2.0.0-beta.1, without a "
+                      "leading v): Capgo registers only those" % self.name)
+
+    def check_update(self, before, changes):
+        differ = [key for key in IMMUTABLE if key in changes]
+        if not differ:
+            return
+        shown = []
+        for key in differ:
+            if key in self.secret_fields:
+                shown.append("%s differs" % key)
+            else:
+                shown.append("%s is %s, not %s" % (key, before.get(key), changes[key]))
+        self.fail("%s already exists and bundles are immutable: %s. Register the new build under a new version "
+                  "(deleted names stay reserved too)" % (self.describe(), "; ".join(shown)))
+
+    def predict_create(self, desired):
+        after = super(Bundle, self).predict_create(desired)
+        after.update({"app_id": self.app_id, "version": self.name, "encrypted": bool(after.get("session_key"))})
+        return after
+
+    def metadata_body(self, bundle_id, changes):
+        body = {"app_id": self.app_id, "version_id": bundle_id}
+        for key in METADATA:
+            if key in changes:
+                body[key] = changes[key] or ""
+        return body
+
+    def create(self, desired):
+        body = {"app_id": self.app_id, "version": self.name}
+        for key in IMMUTABLE:
+            if desired.get(key) is not None:
+                body[key] = desired[key]
+        answer = self.write("POST", "/bundle", body=body)
+        row = (answer or {}).get("bundle") if isinstance(answer, dict) else None
+        if not isinstance(row, dict) or row.get("id") is None:
+            row = self.find(self.name)
+            if row is None:
+                self.fail("%s was registered but cannot be read back" % self.describe())
+        after = bundle_from_api(row)
+        meta = dict((key, desired[key]) for key in METADATA if desired.get(key))
+        if meta:
+            self.write("POST", "/bundle/metadata", body=self.metadata_body(after["id"], meta), idempotent=True)
+            after.update(meta)
+        return after
+
+    def update(self, before, changes):
+        self.write("POST", "/bundle/metadata", body=self.metadata_body(before["id"], changes), idempotent=True)
+        after = self.find(self.name)
+        if after is None:
+            self.fail("%s was updated but cannot be read back" % self.describe())
+        return bundle_from_api(after)
+
+    # -- absent ----------------------------------------------------------
+
+    def refuse_if_served(self, bundle_id, name):
+        users = self.usage().get(bundle_id)
+        if users:
+            self.fail("bundle %s of app %s is served by channel(s) %s; Capgo does not delete a bundle a channel "
+                      "serves: point them at another bundle first (capgo.cloud.capgo_channel)"
+                      % (name, self.app_id, ", ".join(users)))
+
+    def delete_by_name(self, name):
+        """DELETE one bundle; False when Capgo says it is already gone."""
+        try:
+            self.write("DELETE", "/bundle", params={"app_id": self.app_id, "version": name})
+        except CapgoAPIError as err:
+            if err.status == 400 and err.error == "cannot_delete_version":
+                return False  # missing or already deleted (a retried DELETE that had succeeded, say)
+            raise
+        return True
+
+    def absent(self, before):
+        if before is None:
+            return None
+        self.refuse_if_served(before["id"], self.name)
+        return super(Bundle, self).absent(before)
+
+    def delete(self, before):
+        if not self.delete_by_name(self.name) and self.find(self.name) is not None:
+            self.fail("Capgo refused to delete %s (cannot_delete_version) although it is listed" % self.describe())
+
+    # -- cleanup ---------------------------------------------------------
+
+    def cleanup(self):
+        keep = self.params["keep"]
+        major = self.params.get("major")
+        bundles = self.list_bundles()
+        scope = in_major(bundles, major)
+        unknown = undated(scope)
+        if unknown:
+            # Never guess the age of a bundle: a guess could delete it, and deletes are final.
+            self.fail("cannot clean up the bundles of app %s: Capgo returned bundle(s) %s without a readable "
+                      "creation time, so their age is unknown; nothing was deleted"
+                      % (self.app_id, ", ".join("%s (created_at %r)" % (b.get("name"), b.get("created_at"))
+                                                for b in unknown)))
+        kept, doomed = select_cleanup(scope, keep, set(self.usage()))
+        names = [b.get("name") for b in doomed]
+        kept_names = [b.get("name") for b in kept]
+        self.result["kept"] = kept_names
+        self.result["changed"] = bool(names)
+        if self.check_mode:
+            self.result["deleted"] = names
+        else:
+            deleted = self.result["deleted"]  # filled as we go, so a failure reports what was deleted
+            gone = []
+            for name in names:
+                try:
+                    if self.delete_by_name(name):
+                        deleted.append(name)
+                    else:
+                        gone.append(name)
+                except CapgoAPIError as err:
+                    if err.status == 400 and err.error == "cannot_delete_linked_version":
+                        self.warn("Bundle %s of app %s was not deleted: a channel started serving it while this "
+                                  "task ran" % (name, self.app_id))
+                        kept_names.append(name)
+                        continue
+                    raise
+            if gone:
+                listed = set(b.get("name") for b in self.list_bundles())
+                still = [name for name in gone if name in listed]
+                if still:
+                    self.fail("Capgo refused to delete bundle(s) %s of app %s (cannot_delete_version) although "
+                              "they are listed" % (", ".join(still), self.app_id),
+                              changed=bool(deleted), deleted=deleted, kept=kept_names)
+                deleted.extend(gone)
+            order = dict((b.get("name"), index) for index, b in enumerate(newest_first(scope)))
+            deleted.sort(key=order.get)
+            kept_names.sort(key=order.get)
+            self.result["changed"] = bool(deleted)
+        self.result[self.resource_key] = {}
+        if self.engine.diff:
+            before = [b.get("name") for b in newest_first(scope)]
+            gone = set(self.result["deleted"])
+            self.result["diff"] = dict(before={"bundles": before},
+                                       after={"bundles": [name for name in before if name not in gone]})
+
+    # -- the run ---------------------------------------------------------
+
+    def execute(self):
+        if self.params["state"] == "absent" and self.params.get("keep") is not None:
+            self.cleanup()
+            return
+        super(Bundle, self).execute()
+        if self.params["state"] == "absent" and self.result["changed"]:
+            self.result["deleted"] = [self.name]

@@ -1,0 +1,484 @@
+# -*- coding: utf-8 -*-
+# Copyright: capgo.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The info resource of capgo.cloud (module ``capgo_info``): its declaration and its special rules."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import os
+import re
+
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import Operation
+from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
+from ansible_collections.capgo.cloud.plugins.module_utils._resources import (
+    AUTO_PAUSE_STATUS_API,
+    apikey_from_api,
+    app_from_api,
+    bundle_from_api,
+    channel_bundle_ids,
+    channel_from_api,
+    device_from_api,
+    member_from_api,
+    organization_from_api,
+    parse_time,
+    webhook_from_api,
+)
+from ansible_collections.capgo.cloud.plugins.module_utils._svgchart import render_chart, write_if_changed
+
+RESOURCES = ("organizations", "members", "apikeys", "apps", "channels", "devices", "bundles", "webhooks",
+             "statistics")
+FILTERS = ("org_id", "app_id", "channel", "device_id", "version", "updated_since", "limit")
+STATS_OPTIONS = ("scope", "from", "to", "graph", "dest")
+# The filters each resource accepts; the first set are required.
+ACCEPTS = {
+    "organizations": ((), ("org_id", "updated_since", "limit")),
+    "members": (("org_id",), ("org_id", "limit")),
+    "apikeys": ((), ("updated_since", "limit")),
+    "apps": ((), ("org_id", "app_id", "updated_since", "limit")),
+    "channels": (("app_id",), ("app_id", "channel", "version", "updated_since", "limit")),
+    "devices": (("app_id",), ("app_id", "device_id", "channel", "version", "updated_since", "limit")),
+    "bundles": (("app_id",), ("app_id", "channel", "version", "updated_since", "limit")),
+    "webhooks": (("org_id",), ("org_id", "updated_since", "limit")),
+    "statistics": ((), ("org_id", "app_id")),
+}
+DEVICE_PAGE_SIZE = 1000
+APP_PAGE_SIZE = 100
+PAGE_SIZE = 50
+STATS_DAYS = 30
+METRICS = {
+    "mau": ("Monthly active users", "users", "users"),
+    "storage": ("Storage", "bytes", "storage"),
+    "bandwidth": ("Bandwidth", "bytes", "bandwidth"),
+}
+# Never returned, whatever the server sends (capgo_info has no option that reveals a secret).
+SECRET_FIELDS = {
+    "apikeys": ("key", "key_hash"),
+    "webhooks": ("secret",),
+    "bundles": ("session_key",),
+}
+
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+# -- small helpers -----------------------------------------------------------
+
+def snake(name):
+    """``noAccumulate`` → ``no_accumulate``; snake_case stays as it is."""
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+def parse_date(text):
+    """``YYYY-MM-DD`` → ``datetime.date``, or None."""
+    if not isinstance(text, str) or not DATE_RE.match(text.strip()):
+        return None
+    try:
+        return datetime.datetime.strptime(text.strip(), "%Y-%m-%d").date()
+    except ValueError:
+        return None
+
+
+def utc_today():
+    return datetime.datetime.now(datetime.timezone.utc).date()
+
+
+def stats_period(date_from=None, date_to=None, today=None):
+    """The ``(from, to)`` dates of a statistics request; ``to`` is exclusive.
+
+    Defaults: ``to`` tomorrow (so today is the last day), ``from`` 30 days before ``to``.
+    """
+    today = today or utc_today()
+    if date_to is None:
+        date_to = today + datetime.timedelta(days=1)
+    if date_from is None:
+        date_from = date_to - datetime.timedelta(days=STATS_DAYS)
+    return date_from, date_to
+
+
+def api_time(value):
+    """A UTC datetime in the form GET /device's ``updated_at`` filter accepts."""
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if value.microsecond:
+        text += ".%03d" % (value.microsecond // 1000)
+    return text + "Z"
+
+
+def strip_secrets(resource, item):
+    """``item`` without the secret fields of ``resource`` (``SECRET_FIELDS``)."""
+    secrets = SECRET_FIELDS.get(resource, ())
+    return dict((k, v) for k, v in item.items() if k not in secrets)
+
+
+# -- translations: as the resource modules return them, plus what only a list shows --------
+# (secrets are removed from every item afterwards, in Info.execute)
+
+def info_apikey(data):
+    return apikey_from_api(data)
+
+
+def info_channel(data):
+    """A channel as capgo_channel returns it, plus the id of the rolled-out bundle and auto-pause status."""
+    out = channel_from_api(data)
+    out["rollout"]["bundle_id"] = channel_bundle_ids(data)[1]
+    out["auto_pause"].update((key, data.get(api)) for key, api in AUTO_PAUSE_STATUS_API.items())
+    return out
+
+
+def info_bundle(data, serving, rolling):
+    """A bundle as capgo_bundle returns it, plus its name and the channels using it."""
+    out = bundle_from_api(data)
+    out["name"] = data.get("name")
+    out["channels"] = sorted(serving.get(data.get("id"), []))
+    out["rollout_channels"] = sorted(rolling.get(data.get("id"), []))
+    return out
+
+
+def info_webhook(data):
+    return webhook_from_api(data)
+
+
+def stats_entry(data):
+    out = dict((snake(k), v) for k, v in data.items())
+    date = out.get("date")
+    if isinstance(date, str) and re.match(r"^\d{4}-\d{2}-\d{2}", date):
+        out["date"] = date[:10]
+    return out
+
+
+# -- the module ------------------------------------------------------------------
+
+class Info(Operation):
+
+    argument_spec = dict(
+        resource=dict(type="str", required=True, choices=list(RESOURCES)),
+        org_id=dict(type="str"),
+        app_id=dict(type="str"),
+        channel=dict(type="str"),
+        device_id=dict(type="str"),
+        version=dict(type="str"),
+        updated_since=dict(type="str"),
+        limit=dict(type="int"),
+        scope=dict(type="str", choices=["app", "org", "user"]),
+        to=dict(type="str"),
+        accumulate=dict(type="bool", default=True),
+        breakdown=dict(type="bool", default=False),
+        graph=dict(type="str", choices=list(METRICS)),
+        dest=dict(type="path"),
+        **{"from": dict(type="str")}
+    )
+    module_kwargs = dict(
+        required_by={"dest": "graph"},
+    )
+
+    def setup(self):
+        self.resource = self.params["resource"]
+        self.limit = self.params["limit"]
+        self.since = None
+        self.scope = None
+        self.period = None
+
+    # -- input -------------------------------------------------------------
+
+    def validate(self):
+        resource = self.resource
+        required, accepted = ACCEPTS[resource]
+        for name in FILTERS:
+            if self.params.get(name) is not None and name not in accepted:
+                self.fail("%s does not apply to resource=%s (it accepts: %s)"
+                          % (name, resource, ", ".join(accepted) or "no filter"))
+        for name in required:
+            if not self.params.get(name):
+                self.fail("resource=%s needs %s" % (resource, name))
+        if resource != "statistics":
+            extra = [n for n in STATS_OPTIONS if self.params.get(n) is not None]
+            if self.params["accumulate"] is False:
+                extra.append("accumulate")
+            if self.params["breakdown"]:
+                extra.append("breakdown")
+            if extra:
+                self.fail("%s only appl%s to resource=statistics"
+                          % (", ".join(extra), "ies" if len(extra) == 1 else "y"))
+        if self.limit is not None and self.limit < 1:
+            self.fail("limit must be at least 1, got %d" % self.limit)
+        if self.params["updated_since"] is not None:
+            self.since = parse_time(self.params["updated_since"])
+            if self.since is None:
+                self.fail("updated_since must be a date (YYYY-MM-DD) or an ISO 8601 date and time, got %r"
+                          % self.params["updated_since"])
+        if resource == "statistics":
+            self.validate_statistics()
+
+    def validate_statistics(self):
+        params = self.params
+        scope = params["scope"]
+        if scope is None:
+            scope = "app" if params["app_id"] else ("org" if params["org_id"] else "user")
+        self.scope = scope
+        if scope == "app" and not params["app_id"]:
+            self.fail("scope=app needs app_id")
+        if scope == "org" and not params["org_id"]:
+            self.fail("scope=org needs org_id")
+        unused = [n for n in ("app_id", "org_id") if params[n] and n != scope + "_id"]
+        if unused:
+            self.fail("%s does not apply to scope=%s" % (", ".join(unused), scope))
+        if params["breakdown"] and scope != "org":
+            self.fail("breakdown only applies to scope=org")
+        dates = {}
+        for name in ("from", "to"):
+            if params[name] is None:
+                dates[name] = None
+                continue
+            dates[name] = parse_date(params[name])
+            if dates[name] is None:
+                self.fail("%s must be a date YYYY-MM-DD, got %r" % (name, params[name]))
+        date_from, date_to = stats_period(dates["from"], dates["to"])
+        if date_from >= date_to:
+            self.fail("from (%s) must be before to (%s); to is exclusive" % (date_from, date_to))
+        self.period = (date_from, date_to)
+        dest = params["dest"]
+        if dest:
+            if os.path.isdir(dest):
+                self.fail("dest %s is a directory; give the path of the SVG file" % dest)
+            parent = os.path.dirname(os.path.abspath(dest))
+            if not os.path.isdir(parent):
+                self.fail("the directory of dest does not exist: %s" % parent)
+
+    # -- errors ------------------------------------------------------------
+
+    def explain(self, err):
+        code = err.error
+        if code == "subscription_required":
+            return ("the organization's Capgo plan does not include API statistics (Capgo answers 402 "
+                    "subscription_required to API keys of organizations without a paying plan)")
+        if code in ("cannot_access_app", "no_access_to_app"):
+            return ("app %s does not exist, or this API key may not read it (Capgo answers %s for both)"
+                    % (self.params["app_id"], code))
+        if code == "invalid_app_id":
+            return "app_id %s is not a valid reverse-domain app id" % self.params["app_id"]
+        if code in ("cannot_access_organization", "no_access_to_organization", "invalid_org_id",
+                    "user_does_not_have_access_to_this_organization"):
+            return ("organization %s does not exist, or this API key may not read it (Capgo answers %s for both)"
+                    % (self.params["org_id"], code))
+        if code == "no_permission":
+            return ("this API key may not read the webhooks of organization %s: it needs org.update_settings, "
+                    "and keys bound to an app or channel cannot use webhooks at all" % self.params["org_id"])
+        if code == "cannot_list_apikeys":
+            return "this API key may not list API keys: it needs org.manage_apikeys on an organization"
+        if code == "org_requires_expiring_key":
+            return "the organization only accepts API keys with an expiry date"
+        return super(Info, self).explain(err)
+
+    # -- collecting --------------------------------------------------------
+
+    def keep(self, item):
+        """Whether an item passes the client-side ``updated_since`` filter."""
+        if self.since is None:
+            return True
+        changed = parse_time(item.get("updated_at"))
+        return changed is not None and changed > self.since
+
+    def collect(self, items, want=None):
+        """Items (translated) that pass ``want`` and ``updated_since``, up to ``limit``; stops reading early."""
+        out = []
+        for item in items:
+            if (want is None or want(item)) and self.keep(item):
+                out.append(item)
+                if self.limit is not None and len(out) >= self.limit:
+                    break
+        return out
+
+    def single(self, method, path, params=None, missing=()):
+        """One object, or None when Capgo answers one of the ``missing`` error codes."""
+        try:
+            return self.api(method, path, params=params)
+        except CapgoAPIError as err:
+            if err.error in missing:
+                return None
+            raise
+
+    # -- resources ---------------------------------------------------------
+
+    def list_organizations(self):
+        org_id = self.params["org_id"]
+        if org_id:
+            data = self.single("GET", "/organization", params={"orgId": org_id}, missing=("invalid_org_id",))
+            return self.collect([organization_from_api(data)] if data else [])
+        pages = self.client.iter_pages("/organization", page_size=PAGE_SIZE, page_in_body=True)
+        return self.collect(organization_from_api(o) for o in pages)
+
+    def list_members(self):
+        org_id = self.params["org_id"]
+        data = self.api("GET", "/organization/members", params={"orgId": org_id}) or []
+        return self.collect(member_from_api(m, org_id) for m in data)
+
+    def list_apikeys(self):
+        data = self.api("GET", "/apikey") or []
+        return self.collect(info_apikey(k) for k in data)
+
+    def iter_apps(self, size):
+        params = {"limit": size}
+        if self.params["org_id"]:
+            params["org_id"] = self.params["org_id"]
+        pages = self.client.iter_pages("/app", params=params, id_key="app_id", page_size=size)
+        return (app_from_api(a) for a in pages)
+
+    def list_apps(self):
+        app_id = self.params["app_id"]
+        if app_id:
+            data = self.single("GET", "/app/%s" % app_id, missing=("cannot_access_app", "cannot_find_app"))
+            want = (lambda a: a.get("owner_org") == self.params["org_id"]) if self.params["org_id"] else None
+            return self.collect([app_from_api(data)] if data else [], want)
+        size = APP_PAGE_SIZE
+        if self.limit is not None and self.since is None:
+            size = min(APP_PAGE_SIZE, self.limit)
+        return self.collect(self.iter_apps(size))
+
+    def iter_channels(self):
+        pages = self.client.iter_pages("/channel", params={"app_id": self.params["app_id"]}, page_size=PAGE_SIZE)
+        return (info_channel(c) for c in pages)
+
+    def list_channels(self):
+        name = self.params["channel"]
+        version = self.params["version"]
+        want = (lambda c: c["bundle"] == version) if version is not None else None
+        if name:
+            data = self.single("GET", "/channel", params={"app_id": self.params["app_id"], "channel": name},
+                               missing=("cannot_find_version",))
+            return self.collect([info_channel(data)] if data else [], want)
+        return self.collect(self.iter_channels(), want)
+
+    def list_devices(self):
+        params = {"app_id": self.params["app_id"]}
+        channel = self.params["channel"]
+        version = self.params["version"]
+
+        def want(device):
+            return ((channel is None or device.get("channel") == channel)
+                    and (version is None or device.get("version_name") == version))
+
+        device_id = self.params["device_id"]
+        if device_id:
+            params["device_id"] = device_id
+            data = self.single("GET", "/device", params=params, missing=("device_not_found",))
+            return self.collect([device_from_api(data)] if data else [], want)
+        if self.since is not None:
+            params["updated_at"] = api_time(self.since)
+        limit = self.limit if channel is None and version is None else None
+        pages = self.client.iter_cursor("/device", params=params, page_size=DEVICE_PAGE_SIZE, limit=limit)
+        return self.collect((device_from_api(d) for d in pages), want)
+
+    def list_bundles(self):
+        # Channels first: they say which bundles are in use, and GET /channel tells an unknown app
+        # (cannot_access_app) apart, where GET /bundle answers cannot_get_bundle for everything.
+        serving, rolling = {}, {}
+        channel_bundles = {}
+        for chan in self.iter_channels():
+            ids = set()
+            if chan["bundle_id"] is not None:
+                serving.setdefault(chan["bundle_id"], []).append(chan["channel"])
+                ids.add(chan["bundle_id"])
+            rollout_id = chan["rollout"]["bundle_id"]
+            if rollout_id is not None:
+                rolling.setdefault(rollout_id, []).append(chan["channel"])
+                ids.add(rollout_id)
+            channel_bundles[chan["channel"]] = ids
+        channel = self.params["channel"]
+        version = self.params["version"]
+        if channel is not None and channel not in channel_bundles:
+            return []
+
+        def want(bundle):
+            return ((channel is None or bundle.get("id") in channel_bundles[channel])
+                    and (version is None or bundle.get("version") == version))
+
+        pages = self.client.iter_pages("/bundle", params={"app_id": self.params["app_id"]}, page_size=PAGE_SIZE,
+                                       empty_errors=("cannot_get_bundle",))
+        return self.collect((info_bundle(b, serving, rolling) for b in pages if not b.get("deleted")), want)
+
+    def list_webhooks(self):
+        pages = self.client.iter_pages("/webhooks", params={"orgId": self.params["org_id"]}, page_size=PAGE_SIZE)
+        return self.collect(info_webhook(w) for w in pages)
+
+    # -- statistics --------------------------------------------------------
+
+    def stats_path(self):
+        if self.scope == "app":
+            return "/statistics/app/%s" % self.params["app_id"]
+        if self.scope == "org":
+            return "/statistics/org/%s" % self.params["org_id"]
+        return "/statistics/user"
+
+    def list_statistics(self):
+        date_from, date_to = self.period
+        query = {"from": date_from.isoformat(), "to": date_to.isoformat()}
+        if not self.params["accumulate"]:
+            # Only ever send "true": the older API read any non-empty value as true.
+            query["noAccumulate"] = "true"
+        if self.params["breakdown"]:
+            query["breakdown"] = "true"
+        data = self.api("GET", self.stats_path(), params=query)
+        self.result["period"] = {"from": query["from"], "to": query["to"]}
+        if isinstance(data, dict):
+            by_app = {}
+            for entry in data.get("byApp") or []:
+                entry = stats_entry(entry)
+                by_app.setdefault(entry.pop("app_id", None), []).append(entry)
+            self.result["statistics_by_app"] = by_app
+            data = data.get("global")
+        entries = [stats_entry(e) for e in (data or [])]
+        if self.params["breakdown"] and "statistics_by_app" not in self.result:
+            self.result["statistics_by_app"] = {}
+        if self.params["graph"]:
+            self.chart(entries)
+        return entries
+
+    def subject(self):
+        """What the chart is about: the app id, the organization's name, or the key's apps."""
+        if self.scope == "app":
+            return self.params["app_id"]
+        if self.scope == "org":
+            org_id = self.params["org_id"]
+            try:
+                org = self.api("GET", "/organization", params={"orgId": org_id}) or {}
+            except CapgoAPIError:
+                org = {}
+            name = org.get("name") if isinstance(org, dict) else None
+            return "organization %s" % name if name else "organization %s" % org_id
+        return "all apps of this API key"
+
+    def chart(self, entries):
+        metric = self.params["graph"]
+        label, unit, _key = METRICS[metric]
+        daily = not self.params["accumulate"]
+        date_from, date_to = self.period
+        last = date_to - datetime.timedelta(days=1)
+        title = "%s \u2014 %s" % (label, self.subject())
+        kind = "Daily values" if daily else "Running total"
+        subtitle = "%s, %s to %s (UTC)" % (kind, date_from.isoformat(), last.isoformat())
+        y_label = "Users" if unit == "users" else "%s (1 MB = 1024 KB)" % label
+        points = [(e["date"], e.get(metric) or 0) for e in entries if isinstance(e.get("date"), str)]
+        svg = render_chart(title, points, unit=unit, style="bar" if daily else "line", subtitle=subtitle,
+                           y_label=y_label)
+        self.result["graph_svg"] = svg
+        # Through Ansible, the action plugin removes dest from the module's arguments and writes
+        # graph_svg on the controller. Only a module run without it (unit tests) gets dest, and
+        # writes the file where it runs, the same way.
+        if self.params["dest"]:
+            self.write_file(self.params["dest"], svg.encode("utf-8"))
+
+    def write_file(self, dest, content):
+        path = os.path.abspath(dest)
+        self.result["graph_path"] = path
+        try:
+            changed = write_if_changed(path, content, check_mode=self.check_mode)
+        except (IOError, OSError) as exc:
+            self.fail("cannot write the chart to %s: %s" % (path, exc))
+        self.result["changed"] = self.result["changed"] or changed
+
+    # -- running -----------------------------------------------------------
+
+    def execute(self):
+        items = getattr(self, "list_%s" % self.resource)()
+        self.result[self.resource] = [strip_secrets(self.resource, item) for item in items]
