@@ -147,7 +147,7 @@ def test_write_in_check_mode_is_refused(monkeypatch):
             return self.create(desired)
 
     with pytest.raises(AssertionError, match="attempted in check mode"):
-        run_module(monkeypatch, lambda: Broken().run(), {"name": "x"}, check_mode=True)
+        run_module(monkeypatch, lambda: run_declaration(Broken), {"name": "x"}, check_mode=True)
 
 
 def test_empty_api_key_fails_before_any_request(monkeypatch):
@@ -165,7 +165,7 @@ class RereadThing(Thing):
 def test_read_written_fails_when_the_write_left_nothing_to_read(monkeypatch):
     responses.get(URL + "/thing", status=404, json={"error": "not_found", "message": "Not found"})
     responses.post(URL + "/thing", json={})
-    result = run_module(monkeypatch, lambda: RereadThing().run(), {"name": "x", "size": 1})[0]
+    result = run_module(monkeypatch, lambda: run_declaration(RereadThing), {"name": "x", "size": 1})[0]
     assert result["failed"] is True and result["changed"] is True
     assert result["msg"] == "the thing was written but cannot be read back"
 
