@@ -125,6 +125,8 @@ class Engine(object):
         self.diff = diff
         self.warnings = []
         self.listings = {}
+        # Many resources in one run: read each kind once per scope (Resource.lookup).
+        self.prefer_listings = False
         self.lock = threading.Lock()
 
     def warn(self, msg):
@@ -332,6 +334,49 @@ class Resource(Operation):
     create_required = ()
     create_defaults = {}
     state_option = "state"
+    # For runs over many resources (``Engine.prefer_listings``): the section name in an
+    # environment, and the options that scope one listing of this kind (``("app_id",)``).
+    kind = None
+    scope_options = ()
+
+    @classmethod
+    def list_all(cls, op, scope):
+        """Every object of this kind in ``scope`` (a dict of ``scope_options``), all pages.
+
+        States in the module's language, exactly as ``read()`` returns them. ``op`` is the
+        operation asking (its ``api``, ``client`` and ``fail`` are used). None when the kind
+        cannot be listed: then each resource is read on its own.
+        """
+        return None
+
+    def identity(self):
+        """The resource's identity as a string (``com.example.app/production``)."""
+        return "/".join("%s" % self.params.get(o) for o in self.identity_options)
+
+    identity_options = ()
+
+    def matches(self, state):
+        """True when a listed state is this resource (default: every identity option equal)."""
+        return all(state.get(o) == self.params.get(o) for o in self.identity_options)
+
+    def lookup(self):
+        """The current state: from this run's listing of the scope when the engine prefers
+        listings (one request per kind and scope for many resources), else ``read()``."""
+        if not self.engine.prefer_listings or self.kind is None:
+            return self.read()
+        scope = dict((o, self.params.get(o)) for o in self.scope_options)
+        key = (self.kind,) + tuple(scope[o] for o in self.scope_options)
+        states = self.engine.listing(key, lambda: self.list_all(self, scope))
+        if states is None:
+            return self.read()
+        return find_one(states, self.matches, self.ambiguous)
+
+    def ambiguous(self, hits):
+        ids = ", ".join(sorted("%s" % h.get("id") for h in hits))
+        try:
+            self.fail("%d objects match %s (ids %s)" % (len(hits), self.describe(), ids))
+        except Failure as failure:
+            return failure
 
     def __init__(self, engine, params):
         self.reveal = set()
@@ -500,7 +545,7 @@ class Resource(Operation):
         return None
 
     def execute(self):
-        before = self.read()
+        before = self.lookup()
         self.before = before
         if self.absent_wanted:
             after = self.absent(before)
