@@ -119,28 +119,50 @@ class Failure(Exception):
 class Engine(object):
     """What the operations of one run share: client, modes, warnings, listings."""
 
-    def __init__(self, client, check_mode=False, diff=False):
+    def __init__(self, client, check_mode=False, diff=False, client_factory=None):
         self.client = client
+        self.client_factory = client_factory
+        self.clients = {client.api_key: client}
         self.check_mode = check_mode
         self.diff = diff
         self.warnings = []
         self.listings = {}
+        self.loading = {}
+        # What check mode predicts for the resources of this run, by (kind, identity): the
+        # items after them see what a real run would have written (a device's new channel).
+        self.predicted = {}
         # Many resources in one run: read each kind once per scope (Resource.lookup).
         self.prefer_listings = False
         self.lock = threading.Lock()
 
     def warn(self, msg):
         with self.lock:
-            self.warnings.append(self.client.scrub(msg))
+            for client in self.clients.values():
+                msg = client.scrub(msg)
+            self.warnings.append(msg)
+
+    def client_for(self, api_key):
+        """The client of ``api_key``: the run's own, or one more (a session token beside an API key)."""
+        if not api_key or api_key == self.client.api_key or self.client_factory is None:
+            return self.client
+        with self.lock:
+            if api_key not in self.clients:
+                self.clients[api_key] = self.client_factory(api_key)
+            return self.clients[api_key]
 
     def listing(self, key, load):
         """``load()`` once per ``key`` (a kind and its scope) for this run; later calls reuse it."""
         with self.lock:
             if key in self.listings:
                 return self.listings[key]
-        value = load()
-        with self.lock:
-            return self.listings.setdefault(key, value)
+            key_lock = self.loading.setdefault(key, threading.Lock())
+        with key_lock:  # concurrent items of one scope wait for one listing
+            with self.lock:
+                if key in self.listings:
+                    return self.listings[key]
+            value = load()
+            with self.lock:
+                return self.listings.setdefault(key, value)
 
     def forget(self, key):
         with self.lock:
@@ -166,7 +188,7 @@ class Operation(object):
 
     def __init__(self, engine, params):
         self.engine = engine
-        self.client = engine.client
+        self.client = engine.client_for(params.get("api_key"))
         self.params = params
         self.check_mode = engine.check_mode
         self.result = dict(changed=False)
@@ -338,6 +360,7 @@ class Resource(Operation):
     # environment, and the options that scope one listing of this kind (``("app_id",)``).
     kind = None
     scope_options = ()
+    known_absent = False
 
     @classmethod
     def list_all(cls, op, scope):
@@ -362,6 +385,8 @@ class Resource(Operation):
     def lookup(self):
         """The current state: from this run's listing of the scope when the engine prefers
         listings (one request per kind and scope for many resources), else ``read()``."""
+        if self.known_absent:
+            return None  # its parent is only predicted (check mode): it cannot exist yet
         if not self.engine.prefer_listings or self.kind is None:
             return self.read()
         scope = dict((o, self.params.get(o)) for o in self.scope_options)
@@ -370,6 +395,16 @@ class Resource(Operation):
         if states is None:
             return self.read()
         return find_one(states, self.matches, self.ambiguous)
+
+    def find_peer(self, declaration, **identity):
+        """Another resource of this run (the channel a device points at): what check mode
+        predicted for it, else its current state (from the run's listing, or read on its own)."""
+        peer = declaration(self.engine, dict(self.params, **identity))
+        key = (declaration.kind, peer.identity())
+        with self.engine.lock:
+            if key in self.engine.predicted:
+                return self.engine.predicted[key]
+        return peer.lookup()
 
     def ambiguous(self, hits):
         ids = ", ".join(sorted("%s" % h.get("id") for h in hits))
@@ -382,6 +417,7 @@ class Resource(Operation):
         self.reveal = set()
         self.before = None
         self.after = None
+        self.planned = {}  # what present() decided to write: the desired state, or the changes
         super(Resource, self).__init__(engine, params)
 
     @property
@@ -521,6 +557,7 @@ class Resource(Operation):
 
     def present(self, before):
         desired = self.desired()
+        self.planned = desired
         if before is None:
             self.check_create(desired)
             self.result["changed"] = True
@@ -528,6 +565,7 @@ class Resource(Operation):
                 return self.predict_create(desired)
             return self.create(desired)
         changes = self.compare(before, desired)
+        self.planned = changes
         if not changes:
             return before
         self.check_update(before, changes)
@@ -552,6 +590,9 @@ class Resource(Operation):
         else:
             after = self.present(before)
         self.after = after
+        if self.check_mode and self.kind and self.result.get("changed"):
+            with self.engine.lock:
+                self.engine.predicted[(self.kind, self.identity())] = after
         self.finish(before, after)
 
     def finish(self, before, after):
