@@ -27,12 +27,12 @@ from ansible_collections.capgo.cloud.plugins.module_utils._client import (
     MASK,
     REQUESTS_IMPORT_ERROR,
     CapgoAPIError,
+    CREDENTIAL_RE,
     CapgoClient,
     DEFAULT_API_URL,
+    connection_problems,
 )
 
-CREDENTIAL_RE = re.compile(r"^(Bearer )?[\x21-\x7e]+\Z")
-URL_RE = re.compile(r"^https?://[^/\s?#]+(/\S*)?\Z", re.IGNORECASE)
 APP_ID_RE = re.compile(r"^[a-z0-9]+(\.[\w-]+)+\Z", re.IGNORECASE)
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 
@@ -86,14 +86,9 @@ class CapgoModule(object):
             error = "".join(traceback.format_exception_only(type(REQUESTS_IMPORT_ERROR), REQUESTS_IMPORT_ERROR))
             self.module.fail_json(msg=missing_required_lib("requests"), exception=error)
         self.params = self.module.params
-        if not self.params.get("api_key"):
-            self.module.fail_json(msg="api_key is empty: set it, or CAPGO_API_KEY / CAPGO_TOKEN in the environment")
-        if not CREDENTIAL_RE.match(self.params["api_key"]):
-            # e.g. a trailing newline from `echo KEY | ansible-vault encrypt_string`; never echo the value
-            self.module.fail_json(msg="api_key contains whitespace or control characters (a trailing newline?)")
-        if not URL_RE.match(self.params["api_url"] or ""):
-            self.module.fail_json(msg="api_url must be an http(s) URL with a host, like https://api.capgo.app, got %r"
-                                  % (self.params["api_url"],))
+        problem = connection_problems(self.params)
+        if problem:
+            self.module.fail_json(msg=problem)
         self.check_mode = self.module.check_mode
         self.result = dict(changed=False)
         self.writes_done = 0
@@ -136,9 +131,7 @@ class CapgoModule(object):
             return "Capgo locked this address out after too many failed authentications (15 minutes)"
         if err.error == "too_many_requests":
             return "Capgo rate-limited the request; run again later"
-        if err.error == "connection_error":
-            return "cannot connect to api_url %s" % self.client.api_url
-        return None
+        return err.hint  # a request that got no answer (connection_error, no_answer, write_answer_lost)
 
     def fail_api(self, err):
         # The module's own explanation first, else the shared one for auth, rate limits, network.
