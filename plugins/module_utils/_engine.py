@@ -30,10 +30,13 @@ import json
 import re
 import threading
 
-from ansible_collections.capgo.cloud.plugins.module_utils._client import MASK, CapgoAPIError
+from ansible_collections.capgo.cloud.plugins.module_utils._client import (
+    CREDENTIAL_RE,
+    MASK,
+    CapgoAPIError,
+    connection_problems,
+)
 
-CREDENTIAL_RE = re.compile(r"^(Bearer )?[\x21-\x7e]+\Z")
-URL_RE = re.compile(r"^https?://[^/\s?#]+(/\S*)?\Z", re.IGNORECASE)
 APP_ID_RE = re.compile(r"^[a-z0-9]+(\.[\w-]+)+\Z", re.IGNORECASE)
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
@@ -72,16 +75,8 @@ def empty_option(params, names):
 
 
 def connection_problem(params):
-    """Why the connection options cannot work, before any request (a sentence), or None."""
-    if not params.get("api_key"):
-        return "api_key is empty: set it, or CAPGO_API_KEY / CAPGO_TOKEN in the environment"
-    if not CREDENTIAL_RE.match(params["api_key"]):
-        # e.g. a trailing newline from `echo KEY | ansible-vault encrypt_string`; never echo the value
-        return "api_key contains whitespace or control characters (a trailing newline?)"
-    if not URL_RE.match(params.get("api_url") or ""):
-        return ("api_url must be an http(s) URL with a host, like https://api.capgo.app, got %r"
-                % (params.get("api_url"),))
-    return None
+    """Why the connection options cannot work, before any request (a sentence naming the option), or None."""
+    return connection_problems(params)
 
 
 def get_or_none(call, missing, status=None):
@@ -228,9 +223,7 @@ class Operation(object):
             return "Capgo locked this address out after too many failed authentications (15 minutes)"
         if err.error == "too_many_requests":
             return "Capgo rate-limited the request; run again later"
-        if err.error == "connection_error":
-            return "cannot connect to api_url %s" % self.client.api_url
-        return None
+        return err.hint  # a request that got no answer (connection_error, no_answer, write_answer_lost)
 
     def api_failure(self, err):
         # The resource's own explanation first, else the shared one for auth, rate limits, network.
