@@ -390,3 +390,70 @@ def mask_secrets(resource, state):
 
 
 CONNECTION = ("api_key", "api_url", "timeout", "retries", "validate_certs", "ca_path")
+
+
+# -- export ------------------------------------------------------------------------
+
+# kind: (identity options, the options exported beside them). Managed options only: no
+# secrets, no read-only server fields, nothing Capgo cannot read back (a channel's platform
+# flags, an organization's security policy, an API key's bindings), nothing the nesting gives.
+EXPORT = {
+    "organization": (("org_id",), ("name", "management_email", "logo", "website")),
+    "members": (("email",), ("role",)),
+    "webhooks": (("name",), ("url", "events", "enabled", "delivery_version")),
+    "apikeys": (("name",), ("expires_at",)),
+    "apps": (("app_id",), ("name", "icon", "retention_days", "expose_metadata", "allow_device_custom_id",
+                           "block_provider_infra_requests", "ios_store_url", "android_store_url")),
+    "bundles": (("version",), ("external_url", "checksum", "key_id", "link", "comment")),
+    "channels": (("channel",), Channel.managed),
+    "devices": (("device_id",), ("channel",)),
+}
+
+
+def exported(kind, state):
+    """One listed state as a declaration item: identity, then the exported options that have a value."""
+    identity, fields = EXPORT[kind]
+    item = dict((k, state.get(k)) for k in identity)
+    for key in fields:
+        value = state.get(key)
+        if isinstance(value, dict):
+            value = dict((k, v) for k, v in value.items() if v is not None) or None
+        if value is not None:
+            item[key] = copy.deepcopy(value)
+    return item
+
+
+def export(op, org_id, app_id=None):
+    """The estate of organization ``org_id`` as a declaration ``capgo_environment`` accepts unchanged.
+
+    ``op`` is the operation asking (its engine and connection options are used). With
+    ``app_id``, only that app (and its channels, bundles and devices) is exported.
+    """
+    engine = op.engine
+    engine.prefer_listings = True
+    base = dict((k, op.params.get(k)) for k in CONNECTION)
+
+    def listing(kind, **scope):
+        declaration = KINDS[kind]
+        probe = declaration(engine, dict(base, **scope))
+        return declaration.list_all(probe, scope) or []
+
+    org = KINDS["organization"](engine, dict(base, org_id=org_id, name=None, state="present"))
+    state = org.read()
+    if state is None:
+        op.fail("organization %s does not exist, or this API key cannot read it" % org_id)
+    out = {"organization": exported("organization", state)}
+    for kind in ("members", "webhooks", "apikeys"):
+        out[kind] = [exported(kind, s) for s in listing(kind, org_id=org_id)]
+    apps = [s for s in listing("apps", owner_org=org_id) if s.get("owner_org") == org_id]
+    if app_id is not None:
+        apps = [s for s in apps if s.get("app_id") == app_id]
+    out["apps"] = []
+    for app in apps:
+        item = exported("apps", app)
+        scope = {"app_id": app["app_id"]}
+        item["bundles"] = [exported("bundles", s) for s in listing("bundles", **scope)]
+        item["channels"] = [exported("channels", s) for s in listing("channels", **scope)]
+        item["devices"] = [exported("devices", s) for s in listing("devices", **scope) if s.get("channel")]
+        out["apps"].append(item)
+    return out
