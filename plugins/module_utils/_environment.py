@@ -193,7 +193,8 @@ class Environment(object):
                 item.params["owner_org"] = org_id
             if item.kind in ("members", "webhooks"):
                 item.params["org_id"] = org_id
-        present = [i for i in self.items if not i.absent]
+        position = dict((k, n) for n, k in enumerate(ORDER))
+        present = sorted((i for i in self.items if not i.absent), key=lambda i: position[i.kind])
         for level in LEVELS:
             batch = [i for i in present if i.kind in level]
             # A channel promoted from another one waits for the others of its app.
@@ -344,8 +345,10 @@ class Environment(object):
             self.changes.append(change)
 
     def failures(self):
-        """One line per failed item: kind, identity, the error."""
-        return ["%s %s: %s" % (i.kind, i.id, i.error) for i in [self.org] + self.items + self.purged if i.failed]
+        """One line per failed item (kind, identity, the error), in the order of the kinds."""
+        position = dict((k, n) for n, k in enumerate(ORDER))
+        failed = [i for i in [self.org] + self.items + self.purged if i.failed]
+        return ["%s %s: %s" % (i.kind, i.id, i.error) for i in sorted(failed, key=lambda i: position[i.kind])]
 
     def finish(self):
         position = dict((k, n) for n, k in enumerate(ORDER))
