@@ -172,7 +172,10 @@ def test_job_template_runs_the_collection_playbook(template):
     collection_play = load(ROOT, "playbooks", template["playbook"])
     assert collection_play[0]["hosts"] == "{{ capgo_hosts | default('localhost') }}"
     assert collection_play[0]["gather_facts"] is False
-    assert [r["role"] for r in collection_play[0]["roles"]] == ["capgo.cloud." + name]
+    roles = [r["role"] for r in collection_play[0].get("roles", [])]
+    roles += [t["ansible.builtin.include_role"]["name"] for t in collection_play[0].get("tasks", [])
+              if "ansible.builtin.include_role" in t]
+    assert roles == ["capgo.cloud." + name]
     assert template["credentials"] and template["survey_enabled"] is True
 
 
