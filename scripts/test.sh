@@ -7,10 +7,13 @@
 #   sanity             ansible-test sanity --venv on ansible-core $SANITY_CORE (2.19)
 #   units-<core>       ansible-test units on every core of $CORE_VERSIONS
 #   integration-<core> ansible-test integration against one emulator, every core
+#   awx                the collection built and installed, its playbooks run as AWX jobs
+#                      through ansible-runner against the emulator, and the EE build
+#                      context (tests/awx; venv `awx` from tests/requirements/awx.txt)
 #
 # Knobs (environment):
 #   CORE_VERSIONS="2.16 2.17 2.18 2.19"  cores for units and integration
-#   STAGES="emulator checks sanity units integration"  stage kinds to run
+#   STAGES="emulator checks sanity units integration awx"  stage kinds to run
 #   TARGETS="capgo_channel ..."          integration targets (default: all)
 #   SANITY_CORE=2.19                     core for sanity
 #   PYTHON=python3.11                    interpreter for the venvs
@@ -26,7 +29,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 . "$ROOT/scripts/lib.sh"
 CORE_VERSIONS=${CORE_VERSIONS:-"2.16 2.17 2.18 2.19"}
 SANITY_CORE=${SANITY_CORE:-2.19}
-STAGES=${STAGES:-"emulator checks sanity units integration"}
+STAGES=${STAGES:-"emulator checks sanity units integration awx"}
 TARGETS=${TARGETS:-}
 
 # The modules read these as fallbacks; a developer's own settings must not leak into tests.
@@ -287,11 +290,35 @@ stage_integration() {
     ansible_test "$core" integration --local --python 3.11 --continue-on-error "${targets[@]}"
 }
 
+# AWX jobs: build and install the collection as an EE would hold it, start an emulator of
+# its own (after the integration stages, whose emulator it replaces), and run tests/awx.
+# The emulator is stopped whatever the outcome.
+stage_awx() {
+    if [[ ! -d "$COLL/tests/awx" ]]; then
+        STAGE_NOTE="no tests/awx yet"
+        return 77
+    fi
+    ensure_venv awx "$REQ_DIR/awx.txt" || return 1
+    local venv="$VENVS/awx" dist="$WORK/awx-dist" cols="$WORK/awx-collections" rc
+    rm -rf "$dist" "$cols"
+    mkdir -p "$dist" "$cols"
+    run_child "$COLL" "$venv/bin/ansible-galaxy" collection build --force --output-path "$dist" || return 1
+    run_child "$WORK" "$venv/bin/ansible-galaxy" collection install --force -p "$cols" "$dist"/capgo-cloud-*.tar.gz \
+        || return 1
+    stop_emulator
+    start_emulator "$COLL/tests/integration/seed.yml" "$LOGDIR/emulator-awx.log" || return 1
+    run_child "$COLL" env PATH="$venv/bin:$PATH" CAPGO_AWX_ROOT="$COLL" CAPGO_AWX_COLLECTIONS="$cols" \
+        CAPGO_AWX_EMULATOR="$EMU_URL" "$venv/bin/python" -m pytest -p no:cacheprovider tests/awx
+    rc=$?
+    stop_emulator
+    return $rc
+}
+
 # ---------------------------------------------------------------- main
 for kind in $STAGES; do
     case "$kind" in
-        emulator|checks|sanity|units|integration) ;;
-        *) say "unknown stage kind '$kind' (known: emulator checks sanity units integration)"; exit 2 ;;
+        emulator|checks|sanity|units|integration|awx) ;;
+        *) say "unknown stage kind '$kind' (known: emulator checks sanity units integration awx)"; exit 2 ;;
     esac
 done
 
@@ -315,6 +342,7 @@ fi
 if want integration; then
     for core in $CORE_VERSIONS; do run_stage "integration-$core" integration stage_integration "$core"; done
 fi
+want awx && run_stage awx pytest stage_awx
 stop_emulator
 
 # ---------------------------------------------------------------- summary
