@@ -6,7 +6,7 @@ import math
 import re
 
 from ..errors import ApiError
-from ..state import APP_ID_RE, parse_datetime
+from ..schema import APP_ID_RE, parse_datetime
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 HTML_TAG_RE = re.compile(r"<[^>]*>")

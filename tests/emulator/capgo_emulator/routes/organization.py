@@ -5,7 +5,7 @@ import re
 
 from ..auth import role_priority
 from ..errors import ApiError
-from ..state import parse_iso
+from ..schema import ORG_DEFAULTS, parse_iso
 from . import route
 from .common import HTML_TAG_RE, is_email, is_int, is_number, numeric
 
@@ -121,7 +121,6 @@ def post_organization(ctx):
                            "API key is not allowed to create organizations", 403)
     user = principal.user
     now = state.stamp()
-    from ..state import ORG_DEFAULTS
     org = dict(copy.deepcopy(ORG_DEFAULTS))
     org.update({"id": state.uuid(), "name": name, "created_by": user["id"],
                 "management_email": email or user["email"], "created_at": now,
