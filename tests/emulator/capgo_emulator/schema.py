@@ -155,3 +155,16 @@ def plain(value):
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
     return value
+
+
+def to_int_id(value):
+    """An id sent as JSON number or numeric string → int, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.match(r"^\s*\d+\s*$", value):
+        return int(value)
+    return None

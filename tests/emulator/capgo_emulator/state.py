@@ -9,7 +9,7 @@ import threading
 import time
 import uuid as uuidlib
 
-from .schema import TABLES, iso, parse_iso, sha256_hex
+from .schema import TABLES, iso, parse_iso, sha256_hex, to_int_id
 from .seed import SeedLoader
 from .storage import Storage
 
@@ -95,14 +95,44 @@ class State(SeedLoader, Storage):
     def app_by_uuid(self, app_uuid):
         return self._first(self.apps, id=app_uuid)
 
-    def channel(self, channel_id):
-        return self._first(self.channels, id=channel_id)
+    @staticmethod
+    def _by_id(rows, row_id, **match):
+        """The row with that numeric id (an int, or a numeric string as inputs send it)."""
+        if row_id is None:
+            return None
+        number = to_int_id(row_id)
+        for row in rows:
+            if row["id"] == row_id or (number is not None and row["id"] == number):
+                if all(row.get(field) == value for field, value in match.items()):
+                    return row
+        return None
+
+    def channel(self, channel_id, app_id=None):
+        """A channel by id; with ``app_id`` only a channel of that app."""
+        match = {} if app_id is None else {"app_id": app_id}
+        return self._by_id(self.channels, channel_id, **match)
 
     def channel_by_name(self, app_id, name):
         return self._first(self.channels, app_id=app_id, name=name)
 
+    def channels_of(self, app_id):
+        return [c for c in self.channels if c["app_id"] == app_id]
+
     def bundle(self, bundle_id):
-        return self._first(self.bundles, id=bundle_id)
+        return self._by_id(self.bundles, bundle_id)
+
+    def bundles_of(self, app_id):
+        """Every bundle of the app, soft-deleted ones included."""
+        return [b for b in self.bundles if b["app_id"] == app_id]
+
+    def devices_of(self, app_id):
+        return [d for d in self.devices if d["app_id"] == app_id]
+
+    def device_override(self, app_id, device_id):
+        return self._first(self.device_overrides, app_id=app_id, device_id=device_id)
+
+    def webhook(self, webhook_id):
+        return self._first(self.webhooks, id=webhook_id)
 
     def bundle_by_name(self, app_id, name, include_deleted=False):
         for row in self.bundles:

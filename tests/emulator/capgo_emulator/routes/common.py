@@ -168,16 +168,3 @@ def to_bool(value, field):
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
     raise PlainError("invalid input syntax for type boolean: %r (%s)" % (value, field))
-
-
-def to_int_id(value):
-    """An id sent as JSON number or numeric string → int, else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and re.match(r"^\s*\d+\s*$", value):
-        return int(value)
-    return None
