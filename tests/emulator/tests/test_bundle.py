@@ -6,8 +6,8 @@ import copy
 import pytest
 
 from emu_seed import (APP, APP2, APP_OUT, DEFAULT_SEED, KEY_APP_ADMIN, KEY_APP_DEV, KEY_MEMBER,
-from helpers import err
                       KEY_ORG_ADMIN, KEY_READER, KEY_SUPER, KEY_UPLOADER, ORG1)
+from helpers import err
 
 BUNDLE_FIELDS = {"id", "created_at", "app_id", "name", "updated_at", "deleted", "deleted_at",
                  "external_url", "checksum", "session_key", "storage_provider",

@@ -7,8 +7,8 @@ import pytest
 from capgo_emulator import ratelimit
 from conftest import start_emulator
 from emu_seed import (APP, APP2, APP_OUT, DEFAULT_SEED, DEVICE1, DEVICE2, KEY_APP_DEV,
-from helpers import err
                       KEY_CHANNEL_ADMIN, KEY_MEMBER, KEY_READER, KEY_SUPER, KEY_UPLOADER)
+from helpers import err
 
 DEVICE_FIELDS = {"updated_at", "device_id", "custom_id", "is_prod", "is_emulator", "install_source",
                  "version_name", "version", "app_id", "platform", "plugin_version", "os_version",

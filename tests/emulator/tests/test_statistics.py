@@ -6,9 +6,9 @@ import datetime
 import pytest
 
 from emu_seed import (APP, APP2, APP_OUT, DEFAULT_SEED, DEVICE1, KEY_APP_ADMIN, KEY_MEMBER,
-from helpers import err
                       KEY_NONE, KEY_READER, KEY_SUPER, KEY_UPLOADER, ORG1, ORG2, SESSION_ADMIN,
                       SESSION_NOBODY)
+from helpers import err
 
 ENTRY_KEYS = {"date", "mau", "storage", "storage_byte_hours", "bandwidth", "build_time_seconds"}
 RANGE = {"from": "2026-11-01", "to": "2026-11-04"}

@@ -5,8 +5,8 @@ import copy
 import pytest
 
 from emu_seed import (DEFAULT_SEED, KEY_APP_ADMIN, KEY_CHANNEL_ADMIN, KEY_MEMBER, KEY_ORG_ADMIN,
-from helpers import err
                       KEY_OUTSIDER, KEY_SUPER, ORG1, ORG2, SESSION_ADMIN, SESSION_MEMBER)
+from helpers import err
 
 WEBHOOK_KEYS = {"id", "org_id", "name", "url", "enabled", "events", "delivery_version",
                 "created_at", "updated_at", "created_by"}
