@@ -618,3 +618,47 @@ class SeedLoader:
                              "delivery_version", "secret", "created_at", "updated_at")}
                            for w in self.webhooks]
         return doc
+
+
+# The natural key of an entry in each seed section (how an overlay names a base entry).
+SEED_KEYS = {
+    "users": ("email",), "orgs": ("name",), "apps": ("app_id",),
+    "bundles": ("app_id", "name"), "channels": ("app_id", "name"), "apikeys": ("key",),
+    "devices": ("app_id", "device_id"), "device_overrides": ("app_id", "device_id"),
+    "stats": ("app_id", "date"), "webhooks": ("org_id", "name"),
+}
+
+
+def _merge_entries(where, rows, entries, key_fields):
+    for entry in entries:
+        entry = copy.deepcopy(entry)
+        remove = entry.pop("remove", False)
+        key = tuple(entry.get(field) for field in key_fields)
+        hit = next((row for row in rows
+                    if tuple(row.get(field) for field in key_fields) == key), None)
+        if remove:
+            if hit is None:
+                raise SeedError("%s: overlay removes %r, which the base seed does not hold"
+                                % (where, key))
+            rows.remove(hit)
+        elif hit is None:
+            rows.append(entry)
+        else:
+            members = entry.pop("members", None)
+            hit.update(entry)
+            if members is not None:
+                _merge_entries(where + ".members", hit.setdefault("members", []), members,
+                               ("email",))
+
+
+def overlay_seed(base, overlay):
+    """A copy of seed document ``base`` changed by ``overlay`` (a seed document too): an
+    overlay entry updates the fields of the base entry with the same natural key (SEED_KEYS;
+    an org's members merge by email), is appended when the base has none, and drops the base
+    entry when it says ``remove: true``."""
+    doc = copy.deepcopy(base or {})
+    for section, entries in (overlay or {}).items():
+        if section not in SEED_KEYS:
+            raise SeedError("overlay: unknown seed section %r" % section)
+        _merge_entries(section, doc.setdefault(section, []), entries, SEED_KEYS[section])
+    return doc
