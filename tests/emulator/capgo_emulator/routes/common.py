@@ -54,6 +54,16 @@ def require_app_perm(ctx, principal, app_id, perm, code="cannot_access_app",
     return app
 
 
+def require_org_perm(ctx, principal, org_id, perm, code="cannot_access_organization",
+                     message="You can't access this organization", status=400, allow=False):
+    """The org row, or an error when it does not exist or `principal` lacks `perm` on it
+    (``allow``: the permission is not needed, e.g. a user removing itself)."""
+    org = ctx.state.org(org_id)
+    if org is None or not (allow or principal.has_perm(perm, org_id=org_id)):
+        raise ApiError(code, message, status, more_info={"orgId": org_id})
+    return org
+
+
 def check_app_id(body, missing="missing_app_id"):
     """Validate `app_id` in an input dict: missing -> 400 `missing`, bad shape -> 400 invalid_app_id."""
     return require_app_id(body.get("app_id"), missing=missing)
