@@ -169,7 +169,7 @@ stage_checks() {
     else
         say "ok: no tests/sanity/ignore-*.txt"
     fi
-    # 2. The standard seed and the setup role's default capgo_seed are the same document.
+    # 2. The standard seed and the setup role's default setup_capgo_emulator_seed are the same document.
     ensure_emulator_venv || return 1  # a small venv with PyYAML
     "$VENVS/emulator/bin/python" - "$COLL" <<'EOF' || rc=1
 import os, sys, yaml
@@ -177,11 +177,11 @@ root = sys.argv[1]
 seed = os.path.join(root, 'tests/integration/seed.yml')
 defaults = os.path.join(root, 'tests/integration/targets/setup_capgo_emulator/defaults/main.yml')
 a = yaml.safe_load(open(seed))
-b = yaml.safe_load(open(defaults)).get('capgo_seed')
+b = yaml.safe_load(open(defaults)).get('setup_capgo_emulator_seed')
 if a == b:
-    print('ok: tests/integration/seed.yml == setup_capgo_emulator defaults capgo_seed')
+    print('ok: tests/integration/seed.yml == setup_capgo_emulator defaults setup_capgo_emulator_seed')
 else:
-    print('not ok: tests/integration/seed.yml differs from capgo_seed in %s' % os.path.relpath(defaults, root))
+    print('not ok: tests/integration/seed.yml differs from setup_capgo_emulator_seed in %s' % os.path.relpath(defaults, root))
     sys.exit(1)
 ex = os.path.join(root, 'examples/seed.yml')
 if os.path.exists(ex):
