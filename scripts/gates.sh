@@ -3,10 +3,12 @@
 #   build      ansible-galaxy builds the artifact (the importer stage checks it); a second build
 #              from a copy seeded with decoys (venvs, test output, local config, caches,
 #              integration_config.yml, *.pyc, ...) must pack none of them
-#   lint       ansible-lint --profile production --strict over the whole tree (.ansible-lint)
+#   lint       ansible-lint --profile production --strict over the whole tree (.ansible-lint),
+#              through antsibull-nox's ansible-lint session
 #   importer   galaxy-importer on the built artifact, as Galaxy runs it (flake8 on): no
 #              WARNING or ERROR line
-#   docs-lint  antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs all
+#   docs-lint  antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs all,
+#              through antsibull-nox's docs-check session
 #   changelog  antsibull-changelog lint; entries under 160 characters; CHANGELOG.rst matches
 #              changelog.yaml; every plugin or role that no release lists has the version_added
 #              of galaxy.yml's version (else antsibull-changelog would never announce it)
@@ -150,19 +152,27 @@ stage_build() {
     return $rc
 }
 
-stage_lint() {
-    ensure_gates_venv || return 1
-    local gv rc tree
-    gv=$(cd "$VENVS/gates" && pwd -P)   # ansible-lint warns unless its own (real) bin is on PATH
-    tree=$(copy_tree lint) || return 1   # ansible-lint may write .ansible/ into the tree
-    # --strict: a warning fails like an error. --offline: nothing is installed or fetched; the
-    # collection is found as the copy itself (ANSIBLE_COLLECTIONS_PATH).
+# run_nox TREE SESSION: run an antsibull-nox session (noxfile.py, antsibull-nox.toml) in TREE.
+# The sessions' venvs persist in .venvs/nox-sessions and are reused (nox still checks them
+# against the pinned requirements files).
+run_nox() {
+    ensure_venv nox "$REQ_DIR/nox.txt" || return 1
+    local nv
+    nv=$(cd "$VENVS/nox" && pwd -P)
     # ansible-core imports cryptography's DSA, which cryptography 50 deprecates with a Python
-    # warning on every start: that one warning (not ours, not ansible-lint's) is filtered.
-    run_child "$tree" env PATH="$gv/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$WORK/lint" PYTHONWARNINGS="ignore:DSA is deprecated" \
-        "$gv/bin/ansible-lint" --profile production --strict --offline --nocolor -f pep8
+    # warning on every start: that one warning (neither ours nor the tools') is filtered.
+    run_child "$1" env PATH="$nv/bin:$PATH" PYTHONWARNINGS="ignore:DSA is deprecated" \
+        "$nv/bin/nox" --envdir "$VENVS/nox-sessions" --reuse-venv yes --no-color -e "$2"
+}
+
+stage_lint() {
+    local rc tree
+    tree=$(copy_tree lint) || return 1   # ansible-lint may write .ansible/ into the tree
+    # antsibull-nox's ansible-lint session: ansible-lint --offline --strict (a warning fails
+    # like an error), profile production from .ansible-lint, the collection set up by nox.
+    run_nox "$tree" ansible-lint
     rc=$?
-    if (( rc == 0 )); then say "ok: ansible-lint --profile production --strict"; else say "not ok: ansible-lint (above)"; fi
+    if (( rc == 0 )); then say "ok: ansible-lint --profile production --strict (nox -e ansible-lint)"; else say "not ok: ansible-lint (above)"; fi
     return $rc
 }
 
@@ -189,12 +199,13 @@ stage_importer() {
 }
 
 stage_docs_lint() {
-    ensure_docs_venv || return 1
-    local dv="$VENVS/docs" rc
-    run_child "$COLL" env PATH="$dv/bin:$PATH" ANSIBLE_COLLECTIONS_PATH="$WORK" ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false \
-        "$dv/bin/antsibull-docs" lint-collection-docs --plugin-docs --validate-collection-refs all .
+    local rc tree
+    tree=$(copy_tree docs-lint) || return 1
+    # antsibull-nox's docs-check session: antsibull-docs lint-collection-docs --plugin-docs
+    # --validate-collection-refs all --check-extra-docs-refs.
+    run_nox "$tree" docs-check
     rc=$?
-    if (( rc == 0 )); then say "ok: antsibull-docs lint-collection-docs"; else say "not ok: antsibull-docs lint-collection-docs (above)"; fi
+    if (( rc == 0 )); then say "ok: antsibull-docs lint-collection-docs (nox -e docs-check)"; else say "not ok: antsibull-docs lint-collection-docs (above)"; fi
     return $rc
 }
 
