@@ -104,7 +104,7 @@ tarball, label, mark, clean, n = sys.argv[1], sys.argv[2], sys.argv[3].encode(),
 must, decoys = sys.argv[6:6 + n], sys.argv[6 + n:]
 rc = 0
 with tarfile.open(tarball) as tar:
-    members = {m.name.lstrip('./').rstrip('/'): m for m in tar.getmembers()}
+    members = {(m.name[2:] if m.name.startswith('./') else m.name).rstrip('/'): m for m in tar.getmembers()}
     for path in must:
         if path in members:
             print('ok: %s: has %s' % (label, path))
