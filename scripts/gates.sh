@@ -11,7 +11,8 @@
 #              through antsibull-nox's docs-check session
 #   changelog  antsibull-changelog lint; entries under 160 characters; CHANGELOG.rst matches
 #              changelog.yaml; every plugin or role that no release lists has the version_added
-#              of galaxy.yml's version (else antsibull-changelog would never announce it)
+#              of galaxy.yml's version (else antsibull-changelog would never announce it);
+#              every role has meta/argument_specs.yml with a main entry point and short_description
 #   docs       `make docs` in a copy of the tree (antsibull-docs + Sphinx -W, internal links),
 #              and the link checker must refuse a broken link
 #   readme     every command shown in README.md is run (or named as run by another stage)
@@ -260,9 +261,17 @@ for path in sorted(glob.glob(os.path.join(root, 'plugins/modules/*.py'))):
     m = re.search(r'DOCUMENTATION\s*=\s*r?[\'"]{3}(.*?)[\'"]{3}', src, re.S)
     doc = yaml.safe_load(m.group(1)) if m else {}
     found.append(('module', os.path.basename(path)[:-3], str(doc.get('version_added', ''))))
-for path in sorted(glob.glob(os.path.join(root, 'roles/*/meta/argument_specs.y*ml'))):
-    specs = (yaml.safe_load(open(path)) or {}).get('argument_specs', {})
-    found.append(('role', path.split(os.sep)[-3], str(specs.get('main', {}).get('version_added', ''))))
+for role in sorted(glob.glob(os.path.join(root, 'roles/*/'))):
+    name = os.path.basename(role.rstrip('/'))
+    paths = glob.glob(os.path.join(role, 'meta/argument_specs.y*ml'))
+    specs = (yaml.safe_load(open(paths[0])) or {}).get('argument_specs', {}) if paths else {}
+    main = specs.get('main') or {}
+    if main.get('short_description'):
+        print('ok: role %s: meta/argument_specs.yml has a main entry point with short_description' % name)
+    else:
+        print('not ok: role %s: meta/argument_specs.yml needs a main entry point with short_description' % name)
+        rc = 1
+    found.append(('role', name, str(main.get('version_added', ''))))
 for kind, name, added in found:
     if name in released:
         print('ok: %s %s was announced in %s' % (kind, name, released[name]))
@@ -396,5 +405,20 @@ stage_readme() {
         wait "$emu_pid" 2>/dev/null
     fi
     (( n > 0 )) || { say "not ok: no command found in README.md"; rc=1; }
+    # Its relative links (guides, CHANGELOG.rst, DEVELOPING.md) name files of the tree.
+    "$PYTHON" - "$COLL" <<'EOF' || rc=1
+import os, re, sys
+root = sys.argv[1]
+rc = 0
+for target in re.findall(r'\]\(([^)#]+)(?:#[^)]*)?\)', open(os.path.join(root, 'README.md')).read()):
+    if re.match(r'^[a-z]+:', target):
+        continue
+    if os.path.exists(os.path.join(root, target)):
+        print('ok: README links to %s' % target)
+    else:
+        print('not ok: README links to %s, which does not exist' % target)
+        rc = 1
+sys.exit(rc)
+EOF
     return $rc
 }
