@@ -9,9 +9,17 @@ __metaclass__ = type
 
 from datetime import datetime, timezone
 
-from ansible_collections.capgo.cloud.plugins.module_utils._engine import CREDENTIAL_RE, Resource, is_app_id, is_uuid
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
+    CREDENTIAL_RE,
+    Field,
+    Resource,
+    find_one,
+    from_api,
+    is_app_id,
+    is_uuid,
+)
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError, CapgoClient
-from ansible_collections.capgo.cloud.plugins.module_utils._resources import apikey_from_api, format_expiry, parse_expiry
+from ansible_collections.capgo.cloud.plugins.module_utils._time import parse_time
 
 ROLE_SCOPES = {
     "org_super_admin": "org", "org_admin": "org", "org_billing_admin": "org", "apikey_manager": "org",
@@ -30,8 +38,50 @@ CREATE_REFUSED = "Capgo refuses API keys creating API keys: use a dashboard sess
 BINDINGS_REFUSED = "Capgo lets only a dashboard session token change a key's bindings: use one as api_key"
 
 
+def parse_expiry(text):
+    """A datetime (naive, UTC) from an ISO 8601 date or date-time; None when it is not one."""
+    value = parse_time(text)
+    return value.replace(tzinfo=None) if value is not None else None
+
+
+def format_expiry(value):
+    """The canonical form used in comparisons, requests and results (UTC, milliseconds at most)."""
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    millis = value.microsecond // 1000
+    return text + (".%03dZ" % millis if millis else "Z")
+
+
+def expiry_from_api(value):
+    if value is None:
+        return None
+    parsed = parse_expiry(value)
+    return format_expiry(parsed) if parsed is not None else value
+
+
+# The public key object of GET /apikey and GET /apikey/:id (the list and the single read agree).
+APIKEY_FIELDS = tuple(Field(key) for key in ("id", "name", "user_id", "rbac_id", "created_at", "updated_at")) + (
+    Field("expires_at", read=expiry_from_api), Field("global_permissions", read=lambda value: value or []))
+
+
+def apikey_from_api(data, hashed=None):
+    """An /apikey object (the secret ``key`` only when the API sent it)."""
+    state = from_api(APIKEY_FIELDS, data)
+    if data.get("is_hashed_key") is not None:
+        state["hashed"] = bool(data["is_hashed_key"])
+    elif hashed is not None:
+        state["hashed"] = bool(hashed)
+    else:
+        state["hashed"] = data.get("key_hash") is not None and data.get("key") is None
+    if data.get("key"):
+        state["key"] = data["key"]
+    return state
+
+
 class ApiKey(Resource):
     resource_key = "apikey"
+    kind = "apikeys"
+    scope_options = ()  # GET /apikey lists every key of the caller, in one answer
+    identity_options = ("id", "name")
     managed = ("name", "expires_at", "hashed", "bindings")
     secret_fields = ("key",)
     # app_id may also be the app's UUID here (with org_id): checked in validate().
@@ -94,8 +144,7 @@ class ApiKey(Resource):
 
     def validate(self):
         p = self.params
-        if self.name is not None and not self.name.strip():
-            self.fail("name must not be empty")
+        self.require_filled("name")
         given, value = self.expires_at_given()
         if given:
             if value is None or value.strip().lower() in NO_EXPIRY:
@@ -191,10 +240,10 @@ class ApiKey(Resource):
                 validate_certs=self.params["validate_certs"], ca_path=self.params["ca_path"], warn=self.warn)
         return self._lookup
 
-    def fail(self, msg, **kwargs):
+    def failure(self, msg, **kwargs):
         if self._lookup is not None:
             msg = self._lookup.scrub(msg)
-        super(ApiKey, self).fail(msg, **kwargs)
+        return super(ApiKey, self).failure(msg, **kwargs)
 
     def lookup_app(self, where, app_id):
         """(uuid, owner org, reverse-domain id) of an app."""
@@ -305,21 +354,26 @@ class ApiKey(Resource):
             return "lookup_api_key is not a valid API key (unknown or expired)"
         return super(ApiKey, self).explain(err)
 
+    @classmethod
+    def list_all(cls, op, scope):
+        """Every key of the caller: GET /apikey (one answer, no pages; the objects GET /apikey/:id returns)."""
+        return [apikey_from_api(k) for k in (op.api("GET", "/apikey") or []) if isinstance(k, dict)]
+
+    def matches(self, state):
+        if self.key_id is not None:
+            return state.get("id") == self.key_id
+        return state.get("name") == self.name
+
+    def ambiguous(self, hits):
+        ids = sorted(k.get("id") or 0 for k in hits)
+        return self.failure("%d API keys are named %s (ids %s): pass id to pick one"
+                            % (len(hits), self.name, ", ".join(str(i) for i in ids)))
+
     def read(self):
         if self.key_id is not None:
-            try:
-                data = self.api("GET", "/apikey/%d" % self.key_id)
-            except CapgoAPIError as err:
-                if err.status == 404:
-                    return None
-                raise
-            return apikey_from_api(data or {})
-        found = [k for k in (self.api("GET", "/apikey") or []) if isinstance(k, dict) and k.get("name") == self.name]
-        if len(found) > 1:
-            ids = sorted(k.get("id") or 0 for k in found)
-            self.fail("%d API keys are named %s (ids %s): pass id to pick one"
-                      % (len(found), self.name, ", ".join(str(i) for i in ids)))
-        return apikey_from_api(found[0]) if found else None
+            data = self.get_or_none("/apikey/%d" % self.key_id, None, status=404)
+            return None if data is None else apikey_from_api(data or {})
+        return find_one(self.list_all(self, {}), self.matches, self.ambiguous)
 
     # -- checks before writing (also in check mode) ----------------------
 

@@ -9,9 +9,10 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.capgo.cloud.plugins.module_utils._engine import Resource
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import Field, Resource, from_api
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
-from ansible_collections.capgo.cloud.plugins.module_utils._resources import bundle_from_api, channel_bundle_ids, parse_time
+from ansible_collections.capgo.cloud.plugins.module_utils._channel import channel_bundle_ids, list_channels
+from ansible_collections.capgo.cloud.plugins.module_utils._time import parse_time
 
 SEMVER_RE = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
@@ -24,6 +25,34 @@ NEW_BUNDLE = {
     "storage_provider": "external", "min_update_version": None, "native_packages": None, "manifest_count": 0,
     "cli_version": None, "owner_org": None, "user_id": None, "created_at": None, "updated_at": None,
 }
+
+# A bundle row, returned as it is (snake_case on the wire already) but ``name`` as ``version``.
+BUNDLE_FIELDS = tuple(Field(key) for key in (
+    "id", "app_id", "external_url", "checksum", "key_id", "link", "comment", "storage_provider",
+    "min_update_version", "native_packages", "manifest_count", "cli_version", "owner_org", "user_id", "created_at",
+    "updated_at")) + (Field("version", "name"),)
+
+
+def bundle_from_api(data):
+    """A bundle row (``name`` as ``version``; ``session_key`` is a secret the caller handles).
+
+    ``session_key`` is in the state only when the row has the field (older APIs do not send
+    it: then it cannot be compared).
+    """
+    state = from_api(BUNDLE_FIELDS, data)
+    if "session_key" in data:
+        state["session_key"] = data["session_key"]
+    state["encrypted"] = bool(data.get("session_key"))
+    return state
+
+
+def list_bundle_rows(client, app_id, page_size=None):
+    """Every live bundle of app ``app_id`` (API rows, newest first), all pages.
+
+    GET /bundle answers 400 cannot_get_bundle for an empty page: no (more) bundles.
+    """
+    kwargs = {"page_size": page_size} if page_size else {}
+    return client.iter_pages("/bundle", params={"app_id": app_id}, empty_errors=("cannot_get_bundle",), **kwargs)
 
 
 def undated(bundles):
@@ -76,6 +105,9 @@ def select_cleanup(bundles, keep, in_use, major=None):
 
 class Bundle(Resource):
     resource_key = "bundle"
+    kind = "bundles"
+    scope_options = ("app_id",)
+    identity_options = ("app_id", "version")
     managed = IMMUTABLE + METADATA
     secret_fields = ("session_key",)
     create_required = ("external_url", "checksum")
@@ -105,7 +137,6 @@ class Bundle(Resource):
         self.name = self.params["version"]
         self.result["deleted"] = []
         self._channels = None
-        self._has_session_key_field = True
 
     def describe(self):
         return "bundle %s of app %s" % (self.name, self.app_id)
@@ -127,7 +158,7 @@ class Bundle(Resource):
 
     def desired(self):
         desired = super(Bundle, self).desired()
-        if not self._has_session_key_field:
+        if self.before is not None and "session_key" not in self.before:
             desired.pop("session_key", None)  # not readable here: cannot be compared
         return desired
 
@@ -187,8 +218,7 @@ class Bundle(Resource):
     def list_bundles(self, stop_at=None):
         """Every live bundle of the app (API rows), or up to the one named ``stop_at``."""
         out = []
-        for row in self.client.iter_pages("/bundle", params={"app_id": self.app_id},
-                                          empty_errors=("cannot_get_bundle",)):
+        for row in list_bundle_rows(self.client, self.app_id):
             out.append(row)
             if stop_at is not None and row.get("name") == stop_at:
                 break
@@ -201,7 +231,7 @@ class Bundle(Resource):
     def channels(self):
         """The app's channels (API objects), read once."""
         if self._channels is None:
-            self._channels = list(self.client.iter_pages("/channel", params={"app_id": self.app_id}))
+            self._channels = list(list_channels(self.client, self.app_id))
         return self._channels
 
     def usage(self):
@@ -224,10 +254,22 @@ class Bundle(Resource):
 
     def read(self):
         row = self.find(self.name)
-        if row is None:
-            return None
-        self._has_session_key_field = "session_key" in row
-        return bundle_from_api(row)
+        return None if row is None else bundle_from_api(row)
+
+    @classmethod
+    def list_all(cls, op, scope):
+        """Every live bundle of app ``scope["app_id"]``: GET /bundle, all pages (the rows ``read()`` finds).
+
+        No bundle: one GET /channel tells an empty app from an unknown or forbidden one (it
+        fails with cannot_access_app), as ``read()`` does.
+        """
+        rows = list(list_bundle_rows(op.client, scope["app_id"]))
+        if not rows:
+            list(list_channels(op.client, scope["app_id"]))
+        return [bundle_from_api(row) for row in rows]
+
+    def matches(self, state):
+        return state.get("version") == self.name
 
     # -- present ---------------------------------------------------------
 

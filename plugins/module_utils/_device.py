@@ -10,16 +10,37 @@ __metaclass__ = type
 import datetime
 import time
 
-from ansible_collections.capgo.cloud.plugins.module_utils._engine import Resource
-from ansible_collections.capgo.cloud.plugins.module_utils._client import RETRY_WAIT_BUDGET, CapgoAPIError
-from ansible_collections.capgo.cloud.plugins.module_utils._resources import device_from_api
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import Field, Resource, from_api
+from ansible_collections.capgo.cloud.plugins.module_utils._client import RETRY_WAIT_BUDGET
 
 OVERRIDE_EXPIRY_DAYS = 90
 UTC = datetime.timezone.utc
+DEVICE_PAGE_SIZE = 1000
+# The GET /device object (``channel`` only when an override exists; ``version`` is the bundle's id).
+DEVICE_FIELDS = tuple(Field(key) for key in (
+    "app_id", "device_id", "channel", "custom_id", "platform", "version_name")) + (Field("bundle_id", "version"),) + tuple(
+    Field(key) for key in ("version_build", "plugin_version", "os_version", "is_prod", "is_emulator", "install_source",
+                           "key_id", "country_code", "updated_at"))
+
+
+def device_from_api(data):
+    """A GET /device object (a device Capgo knows: ``seen``; ``channel`` None when no override)."""
+    state = from_api(DEVICE_FIELDS, data)
+    state["seen"] = True
+    return state
+
+
+def list_devices(client, app_id, page_size=DEVICE_PAGE_SIZE, limit=None, **filters):
+    """The devices of app ``app_id`` (GET /device objects, cursor pages); ``filters`` go to the query."""
+    params = dict(filters, app_id=app_id)
+    return client.iter_cursor("/device", params=params, page_size=page_size, limit=limit)
 
 
 class Device(Resource):
     resource_key = "device"
+    kind = "devices"
+    scope_options = ("app_id",)
+    identity_options = ("app_id", "device_id")
     managed = ("channel",)
 
     argument_spec = dict(
@@ -50,8 +71,7 @@ class Device(Resource):
             self.fail("version_id: Capgo has no per-device bundle (it rejects version_id with invalid_version_id). "
                       "Create a private channel that serves the bundle (capgo.cloud.capgo_channel) and point the "
                       "device at it with the channel option.")
-        if not self.device_id:
-            self.fail("device_id must not be empty")
+        self.require_filled("device_id")
         if self.params["state"] == "present" and not (self.params.get("channel") or "").strip():
             self.fail("channel must name a private channel of app %s (to remove the override use state=absent)"
                       % self.app_id)
@@ -100,14 +120,24 @@ class Device(Resource):
     # -- reading ---------------------------------------------------------
 
     def read(self):
-        try:
-            data = self.api("GET", "/device", params={"app_id": self.app_id, "device_id": self.device_id})
-        except CapgoAPIError as err:
-            if err.status == 404 and err.error == "device_not_found":
-                # Never contacted Capgo: an override may exist but cannot be read back.
-                return {"app_id": self.app_id, "device_id": self.device_id, "seen": False}
-            raise
-        return device_from_api(data or {})
+        data = self.get_or_none("/device", ("device_not_found",),
+                                params={"app_id": self.app_id, "device_id": self.device_id}, status=404)
+        return self.unlisted() if data is None else device_from_api(data or {})
+
+    def unlisted(self):
+        # Never contacted Capgo (GET 404, or not in the list): an override may exist but cannot be read back.
+        return {"app_id": self.app_id, "device_id": self.device_id, "seen": False}
+
+    @classmethod
+    def list_all(cls, op, scope):
+        """Every device of app ``scope["app_id"]`` Capgo knows, with its override: GET /device, all cursor pages.
+
+        A device that never contacted Capgo is not listed (nor readable): ``unlisted()`` gives its state.
+        """
+        return [device_from_api(d) for d in list_devices(op.client, scope["app_id"])]
+
+    def matches(self, state):
+        return (state.get("device_id") or "").lower() == self.device_id
 
     def warn_unseen(self, action):
         if self.unseen_warned:
@@ -119,13 +149,12 @@ class Device(Resource):
 
     def check_channel(self, name):
         """Fail, naming the rule, when the target channel is missing or public (before any write)."""
-        try:
-            data = self.api("GET", "/channel", params={"app_id": self.app_id, "channel": name})
-        except CapgoAPIError as err:
-            if err.status == 400 and err.error == "cannot_find_version":  # Capgo's answer for a missing channel
-                self.fail("channel %s does not exist in app %s: a device can only be pointed at an existing "
-                          "private channel (create it first with capgo.cloud.capgo_channel)" % (name, self.app_id))
-            raise
+        # 400 cannot_find_version: Capgo's answer for a missing channel
+        data = self.get_or_none("/channel", ("cannot_find_version",), params={"app_id": self.app_id, "channel": name},
+                                status=400)
+        if data is None:
+            self.fail("channel %s does not exist in app %s: a device can only be pointed at an existing "
+                      "private channel (create it first with capgo.cloud.capgo_channel)" % (name, self.app_id))
         if (data or {}).get("public"):
             self.fail("channel %s of app %s is public: Capgo overrides a device only to a private channel (a public "
                       "channel is already the default of every device without an override); use a private channel "

@@ -85,11 +85,18 @@ def connection_problem(params):
 
 
 def get_or_none(call, missing, status=None):
-    """``call()``, or None when Capgo answers one of the ``missing`` error codes (with ``status``, if given)."""
+    """``call()``, or None when Capgo answers one of the ``missing`` error codes (with ``status``, if given).
+
+    ``missing`` may be None (any code: ``status`` alone decides), or a dict ``{code: status or None}``
+    when each code comes with its own status.
+    """
     try:
         return call()
     except CapgoAPIError as err:
-        if err.error in missing and (status is None or err.status == status):
+        if isinstance(missing, dict):
+            if err.error in missing and missing[err.error] in (None, err.status):
+                return None
+        elif (missing is None or err.error in missing) and (status is None or err.status == status):
             return None
         raise
 
@@ -100,6 +107,54 @@ def find_one(items, matches, ambiguous):
     if len(hits) > 1:
         raise ambiguous(hits)
     return hits[0] if hits else None
+
+
+# -- field tables -----------------------------------------------------------------
+
+
+class Field(object):
+    """One field of a resource: its option name, its API name, and the conversions between them.
+
+    ``api``    the key read from an API object (default: the option name).
+    ``read``   API value -> option value (default: as is).
+    ``send``   the key written in a request body (default: ``api``; False: never sent).
+    ``write``  option value -> API value (default: as is).
+    ``fields`` a nested table: the option is a dict whose keys are flat API keys.
+    """
+
+    def __init__(self, option, api=None, read=None, write=None, send=None, fields=None):
+        self.option = option
+        self.api = api or option
+        self.read = read
+        self.write = write
+        self.send = self.api if send is None else send
+        self.fields = fields
+
+
+def from_api(table, data):
+    """An API object in the options' language, through ``table`` (a tuple of ``Field``)."""
+    out = {}
+    for field in table:
+        if field.fields is not None:
+            out[field.option] = from_api(field.fields, data)
+            continue
+        value = data.get(field.api)
+        out[field.option] = field.read(value) if field.read else value
+    return out
+
+
+def to_api(table, changes):
+    """The request body for ``changes`` (option names), through ``table``: only the keys in ``changes``."""
+    body = {}
+    for field in table:
+        if field.option not in changes or field.send is False:
+            continue
+        value = changes[field.option]
+        if field.fields is not None:
+            body.update(to_api(field.fields, value or {}))
+        else:
+            body[field.send] = field.write(value) if field.write else value
+    return body
 
 
 # -- results ----------------------------------------------------------------------
@@ -187,9 +242,19 @@ class Operation(object):
     def warn(self, msg):
         self.engine.warn(msg)
 
-    def fail(self, msg, **kwargs):
+    def failure(self, msg, **kwargs):
+        """The ``Failure`` of this operation with ``msg`` (to raise, or to hand to ``find_one``)."""
         kwargs.setdefault("changed", self.writes_done > 0)
-        raise Failure(self.client.scrub(msg), kwargs)
+        return Failure(self.client.scrub(msg), kwargs)
+
+    def fail(self, msg, **kwargs):
+        raise self.failure(msg, **kwargs)
+
+    def require_filled(self, *names):
+        """Fail with "NAME must not be empty" for the first of ``names`` set but blank."""
+        name = empty_option(self.params, names)
+        if name is not None:
+            self.fail("%s must not be empty" % name)
 
     def explain(self, err):
         """Hook: a clearer sentence for an API error, or None. The error line is appended.
@@ -223,11 +288,8 @@ class Operation(object):
         """An answer of a shape the resource did not expect: one line, no traceback."""
         method, path = self.client.last_request
         where = "%s %s" % (method, path) if method else "Capgo"
-        try:
-            self.fail("unexpected answer from Capgo to %s (%s: %s); is api_url a Capgo API?"
-                      % (where, type(exc).__name__, exc))
-        except Failure as failure:
-            return failure
+        return self.failure("unexpected answer from Capgo to %s (%s: %s); is api_url a Capgo API?"
+                            % (where, type(exc).__name__, exc))
 
     # -- running ---------------------------------------------------------
 
@@ -369,14 +431,16 @@ class Resource(Operation):
         states = self.engine.listing(key, lambda: self.list_all(self, scope))
         if states is None:
             return self.read()
-        return find_one(states, self.matches, self.ambiguous)
+        found = find_one(states, self.matches, self.ambiguous)
+        return self.unlisted() if found is None else found
+
+    def unlisted(self):
+        """Hook: the state of a resource its kind's listing does not show (default: absent)."""
+        return None
 
     def ambiguous(self, hits):
         ids = ", ".join(sorted("%s" % h.get("id") for h in hits))
-        try:
-            self.fail("%d objects match %s (ids %s)" % (len(hits), self.describe(), ids))
-        except Failure as failure:
-            return failure
+        return self.failure("%d objects match %s (ids %s)" % (len(hits), self.describe(), ids))
 
     def __init__(self, engine, params):
         self.reveal = set()
