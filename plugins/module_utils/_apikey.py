@@ -35,6 +35,8 @@ MODE_APP_ROLE = {"all": "app_admin", "write": "app_developer", "upload": "app_up
 NO_EXPIRY = ("", "never", "none", "null")
 UNCHANGED = "unchanged"  # expires_at's default: the task does not manage the expiry
 CREATE_REFUSED = "Capgo refuses API keys creating API keys: use a dashboard session token as api_key"
+NO_MANAGEMENT = ("this API key may not manage API keys: it needs org.manage_apikeys (org_admin, org_super_admin "
+                 "or apikey_manager)")
 BINDINGS_REFUSED = "Capgo lets only a dashboard session token change a key's bindings: use one as api_key"
 
 
@@ -82,6 +84,23 @@ class ApiKey(Resource):
     kind = "apikeys"
     scope_options = ()  # GET /apikey lists every key of the caller, in one answer
     identity_options = ("id", "name")
+    errors = {
+        "cannot_create_apikey": CREATE_REFUSED,
+        "cannot_delete_apikey": "Capgo refused to delete {what}: an API key cannot delete itself, and may delete "
+                                "only keys whose every bound organization it manages",
+        "cannot_update_apikey": "Capgo refused to change {what}: an API key cannot change (or rotate) itself nor "
+                                "any key's bindings, and may change only keys whose every bound organization it "
+                                "manages",
+        "cannot_list_apikeys": NO_MANAGEMENT,
+        "cannot_get_apikey": NO_MANAGEMENT,
+        "forbidden_binding": "the caller may not hand out these bindings: it needs org.manage_apikeys in every "
+                             "bound organization, and org.update_user_roles to hand out org_super_admin, "
+                             "org_admin, app_admin, app_preview or channel_admin",
+        "expiration_required": "an organization of the key's bindings requires API keys to expire: set expires_at",
+        "expiration_exceeds_max": "expires_at is later than an organization of the key's bindings allows for API "
+                                  "keys",
+        "invalid_expiration_date": "Capgo refuses expires_at {expires_at}: it must be a valid date in the future",
+    }
     managed = ("name", "expires_at", "hashed", "bindings")
     secret_fields = ("key",)
     # app_id may also be the app's UUID here (with org_id): checked in validate().
@@ -326,28 +345,6 @@ class ApiKey(Resource):
     # -- reading ---------------------------------------------------------
 
     def explain(self, err):
-        if err.error == "cannot_create_apikey":
-            return CREATE_REFUSED
-        if err.error == "cannot_delete_apikey":
-            return ("Capgo refused to delete %s: an API key cannot delete itself, and may delete only keys whose "
-                    "every bound organization it manages" % self.describe())
-        if err.error == "cannot_update_apikey":
-            return ("Capgo refused to change %s: an API key cannot change (or rotate) itself nor any key's "
-                    "bindings, and may change only keys whose every bound organization it manages"
-                    % self.describe())
-        if err.error in ("cannot_list_apikeys", "cannot_get_apikey"):
-            return ("this API key may not manage API keys: it needs org.manage_apikeys (org_admin, "
-                    "org_super_admin or apikey_manager)")
-        if err.error == "forbidden_binding":
-            return ("the caller may not hand out these bindings: it needs org.manage_apikeys in every bound "
-                    "organization, and org.update_user_roles to hand out org_super_admin, org_admin, app_admin, "
-                    "app_preview or channel_admin")
-        if err.error == "expiration_required":
-            return "an organization of the key's bindings requires API keys to expire: set expires_at"
-        if err.error == "expiration_exceeds_max":
-            return "expires_at is later than an organization of the key's bindings allows for API keys"
-        if err.error == "invalid_expiration_date":
-            return "Capgo refuses expires_at %s: it must be a valid date in the future" % self.params["expires_at"]
         if err.error == "not_authorized" and err.method == "POST":
             return CREATE_REFUSED
         if err.error == "invalid_apikey" and self._lookup is not None and (err.path or "").startswith("/app"):

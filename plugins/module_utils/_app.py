@@ -22,6 +22,7 @@ MAX_RETENTION_DAYS = (RETENTION_LIMIT_SECONDS - 1) // SECONDS_PER_DAY  # 730
 DEFAULT_RETENTION_SECONDS = 2592000
 # What POST /app takes; everything else is set by a PUT after the create.
 CREATE_FIELDS = ("name", "owner_org", "icon")
+INVALID_APP_ID_LIKE = "app_id {app_id!r} is not a valid reverse-domain app id (like com.example.app)"
 STORAGE_URL_RE = re.compile(r"/storage/v1/object(?:/(?:public|sign))?/images/(.+)$")
 
 
@@ -104,6 +105,16 @@ class App(Resource):
     # owner_org may be a name, or unset for an existing app: one listing of every app the key reads
     scope_options = ()
     identity_options = ("app_id",)
+    errors = {
+        "cannot_access_organization": "this API key may not create apps in organization {owner_org} (it needs "
+                                      "org.create_app there), or the organization does not exist",
+        "cannot_access_app": "app {app_id} does not exist, or this API key may not change it (it needs "
+                             "app.update_settings; Capgo answers cannot_access_app for both)",
+        "cannot_delete_app": "app {app_id} cannot be deleted with this API key: deleting an app needs app.delete "
+                             "(the org_super_admin role), or the app was deleted meanwhile",
+        "invalid_app_id": INVALID_APP_ID_LIKE,
+        "missing_app_id": INVALID_APP_ID_LIKE,
+    }
     managed = ("name", "owner_org", "icon", "retention_days", "expose_metadata", "allow_device_custom_id",
                "block_provider_infra_requests", "ios_store_url", "android_store_url")
     create_required = ("name", "owner_org")
@@ -222,23 +233,11 @@ class App(Resource):
     # -- errors ----------------------------------------------------------
 
     def explain(self, err):
-        org = self.params.get("owner_org")
         if err.error == "app_id_already_exists" or (err.status == 409 and err.method == "POST"):
             return ("app id %s is taken: an app with this id already exists in Capgo, but this API key cannot see "
                     "it (it belongs to an organization the key has no access to, or the key has no role on the app). "
                     "App ids are unique across all of Capgo: use another app_id, or a key with access to that app"
                     % self.app_id)
-        if err.error == "cannot_access_organization":
-            return ("this API key may not create apps in organization %s (it needs org.create_app there), or the "
-                    "organization does not exist" % org)
-        if err.error == "cannot_access_app":
-            return ("app %s does not exist, or this API key may not change it (it needs app.update_settings; Capgo "
-                    "answers cannot_access_app for both)" % self.app_id)
-        if err.error == "cannot_delete_app":
-            return ("app %s cannot be deleted with this API key: deleting an app needs app.delete (the "
-                    "org_super_admin role), or the app was deleted meanwhile" % self.app_id)
-        if err.error in ("invalid_app_id", "missing_app_id"):
-            return "app_id %r is not a valid reverse-domain app id (like com.example.app)" % self.app_id
         if err.error in ("retention_to_big", "retention_to_small"):
             return check_retention_days(self.params.get("retention_days")) or "retention out of range"
         return super(App, self).explain(err)

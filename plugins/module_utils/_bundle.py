@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.capgo.cloud.plugins.module_utils._engine import Field, Resource, from_api
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import INVALID_APP_ID, Field, Resource, from_api
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
 from ansible_collections.capgo.cloud.plugins.module_utils._channel import channel_bundle_ids, list_channels
 from ansible_collections.capgo.cloud.plugins.module_utils._time import parse_time
@@ -25,6 +25,8 @@ NEW_BUNDLE = {
     "storage_provider": "external", "min_update_version": None, "native_packages": None, "manifest_count": 0,
     "cli_version": None, "owner_org": None, "user_id": None, "created_at": None, "updated_at": None,
 }
+DELETE_REFUSED = ("this API key may not delete bundles of app {app_id} (needs bundle.delete: the app_admin or "
+                  "org_super_admin role; org_admin and keys migrated from the write mode do not have it)")
 
 # A bundle row, returned as it is (snake_case on the wire already) but ``name`` as ``version``.
 BUNDLE_FIELDS = tuple(Field(key) for key in (
@@ -108,6 +110,31 @@ class Bundle(Resource):
     kind = "bundles"
     scope_options = ("app_id",)
     identity_options = ("app_id", "version")
+    errors = {
+        "invalid_app_id": INVALID_APP_ID,
+        "cannot_access_app": "app {app_id} does not exist, or this API key may not read it (Capgo answers "
+                             "cannot_access_app for both; reading bundles and channels needs app.read_bundles and "
+                             "app.read_channels)",
+        "cannot_get_bundle": "cannot list the bundles of app {app_id}: the app does not exist or this API key may "
+                             "not read its bundles (needs app.read_bundles)",
+        "version_already_exists": "bundle {version} of app {app_id} was registered by someone else while this task "
+                                  "ran; run it again to compare",
+        "invalid_version_format": "version {version} is not a semantic version (for example 1.4.2, without a "
+                                  "leading v)",
+        "invalid_protocol": "external_url must be an https:// URL",
+        "encryption_required": "the organization of app {app_id} requires encrypted bundles: set session_key (and "
+                               "key_id) from the Capgo CLI's encrypt command",
+        "encryption_key_required": "the organization of app {app_id} requires bundles encrypted with its key: set "
+                                   "key_id",
+        "encryption_key_mismatch": "the organization of app {app_id} requires bundles encrypted with another key "
+                                   "than key_id",
+        "cannot_update_bundle_metadata": "this API key may not change the link or comment of bundles of app "
+                                         "{app_id} (needs app.upload_bundle)",
+        "cannot_delete_bundle": DELETE_REFUSED,
+        "cannot_delete_all_version": DELETE_REFUSED,
+        "cannot_delete_linked_version": "a channel started serving the bundle while this task ran; point it at "
+                                        "another bundle first",
+    }
     managed = IMMUTABLE + METADATA
     secret_fields = ("session_key",)
     create_required = ("external_url", "checksum")
@@ -170,17 +197,7 @@ class Bundle(Resource):
     # -- reading ---------------------------------------------------------
 
     def explain(self, err):
-        code = err.error
-        if code == "invalid_app_id":
-            return "app_id %s is not a valid reverse-domain app id" % self.app_id
-        if code == "cannot_access_app":
-            return ("app %s does not exist, or this API key may not read it (Capgo answers cannot_access_app "
-                    "for both; reading bundles and channels needs app.read_bundles and app.read_channels)"
-                    % self.app_id)
-        if code == "cannot_get_bundle":
-            return ("cannot list the bundles of app %s: the app does not exist or this API key may not read its "
-                    "bundles (needs app.read_bundles)" % self.app_id)
-        if code == "cannot_create_bundle":
+        if err.error == "cannot_create_bundle":
             error = "%s" % (err.more_info.get("supabaseError") or "")
             if "app_versions_name_app_id_key" in error or "duplicate key" in error:
                 return ("bundle name %s of app %s belongs to a deleted bundle: Capgo keeps the names of deleted "
@@ -189,30 +206,6 @@ class Bundle(Resource):
             return ("Capgo refused to register bundle %s of app %s: either the name belongs to a deleted bundle "
                     "(Capgo keeps the names of deleted bundles reserved forever; use a new version), or this API "
                     "key may not upload bundles to the app (needs app.upload_bundle)" % (self.name, self.app_id))
-        if code == "version_already_exists":
-            return ("bundle %s of app %s was registered by someone else while this task ran; run it again to "
-                    "compare" % (self.name, self.app_id))
-        if code == "invalid_version_format":
-            return "version %s is not a semantic version (for example 1.4.2, without a leading v)" % self.name
-        if code == "invalid_protocol":
-            return "external_url must be an https:// URL"
-        if code == "encryption_required":
-            return ("the organization of app %s requires encrypted bundles: set session_key (and key_id) from "
-                    "the Capgo CLI's encrypt command" % self.app_id)
-        if code == "encryption_key_required":
-            return "the organization of app %s requires bundles encrypted with its key: set key_id" % self.app_id
-        if code == "encryption_key_mismatch":
-            return ("the organization of app %s requires bundles encrypted with another key than key_id"
-                    % self.app_id)
-        if code == "cannot_update_bundle_metadata":
-            return ("this API key may not change the link or comment of bundles of app %s (needs "
-                    "app.upload_bundle)" % self.app_id)
-        if code in ("cannot_delete_bundle", "cannot_delete_all_version"):
-            return ("this API key may not delete bundles of app %s (needs bundle.delete: the app_admin or "
-                    "org_super_admin role; org_admin and keys migrated from the write mode do not have it)"
-                    % self.app_id)
-        if code == "cannot_delete_linked_version":
-            return "a channel started serving the bundle while this task ran; point it at another bundle first"
         return super(Bundle, self).explain(err)
 
     def list_bundles(self, stop_at=None):

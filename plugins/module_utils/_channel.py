@@ -7,7 +7,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.capgo.cloud.plugins.module_utils._engine import Field, Resource, drop_none, from_api, to_api
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
+    INVALID_APP_ID,
+    Field,
+    Resource,
+    drop_none,
+    from_api,
+    to_api,
+)
 
 PLATFORMS = ("ios", "android", "electron")
 
@@ -121,6 +128,11 @@ class Channel(Resource):
     kind = "channels"
     scope_options = ("app_id",)
     identity_options = ("app_id", "channel")
+    errors = {
+        "cannot_access_app": "app {app_id} does not exist, or this API key may not do this with its channels "
+                             "(Capgo answers cannot_access_app for both)",
+        "invalid_app_id": INVALID_APP_ID,
+    }
     managed = ("bundle",) + tuple(CHANNEL_FLAGS) + ("rollout", "auto_pause")
     create_defaults = NEW_CHANNEL
 
@@ -242,14 +254,6 @@ class Channel(Resource):
         return after
 
     # -- reading ---------------------------------------------------------
-
-    def explain(self, err):
-        if err.error == "cannot_access_app":
-            return ("app %s does not exist, or this API key may not do this with its channels "
-                    "(Capgo answers cannot_access_app for both)" % self.app_id)
-        if err.error == "invalid_app_id":
-            return "app_id %s is not a valid reverse-domain app id" % self.app_id
-        return super(Channel, self).explain(err)
 
     def read_channel(self, name):
         # 400 cannot_find_version: Capgo's (misleading) answer for a missing channel

@@ -10,7 +10,7 @@ __metaclass__ = type
 import datetime
 import time
 
-from ansible_collections.capgo.cloud.plugins.module_utils._engine import Field, Resource, from_api
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import INVALID_APP_ID, Field, Resource, from_api
 from ansible_collections.capgo.cloud.plugins.module_utils._client import RETRY_WAIT_BUDGET
 
 OVERRIDE_EXPIRY_DAYS = 90
@@ -41,6 +41,16 @@ class Device(Resource):
     kind = "devices"
     scope_options = ("app_id",)
     identity_options = ("app_id", "device_id")
+    errors = {
+        "cannot_access_app": "app {app_id} does not exist, or this API key may not read or manage its devices and "
+                             "channels (Capgo answers cannot_access_app for both)",
+        "invalid_app_id": INVALID_APP_ID,
+        "cannot_access_channel": "this API key may not set device overrides on channel {channel} of app {app_id} "
+                                 "(it needs channel.manage_forced_devices)",
+        "channel_not_found": "channel {channel} does not exist in app {app_id}",
+        "public_channel_override": "channel {channel} of app {app_id} is public: Capgo sets device overrides only "
+                                   "to private channels",
+    }
     managed = ("channel",)
 
     argument_spec = dict(
@@ -81,21 +91,7 @@ class Device(Resource):
     # -- errors ----------------------------------------------------------
 
     def explain(self, err):
-        channel = self.params.get("channel")
-        if err.error == "cannot_access_app":
-            return ("app %s does not exist, or this API key may not read or manage its devices and channels "
-                    "(Capgo answers cannot_access_app for both)" % self.app_id)
-        if err.error == "invalid_app_id":
-            return "app_id %s is not a valid reverse-domain app id" % self.app_id
-        if err.error == "cannot_access_channel":
-            return ("this API key may not set device overrides on channel %s of app %s "
-                    "(it needs channel.manage_forced_devices)" % (channel, self.app_id))
-        if err.error == "channel_not_found":
-            return "channel %s does not exist in app %s" % (channel, self.app_id)
-        if err.error == "public_channel_override":
-            return ("channel %s of app %s is public: Capgo sets device overrides only to private channels"
-                    % (channel, self.app_id))
-        if err.status == 429:
+        if err.status == 429 and err.error not in self.errors:
             return self.explain_rate_limit(err)
         return super(Device, self).explain(err)
 

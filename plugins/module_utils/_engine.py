@@ -39,6 +39,7 @@ UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 
 AUTH_ERRORS = ("invalid_apikey", "no_key_provided", "no_jwt_apikey_or_subkey")
+INVALID_APP_ID = "app_id {app_id} is not a valid reverse-domain app id"
 UNEXPECTED = (KeyError, TypeError, AttributeError, ValueError, IndexError)
 
 
@@ -218,6 +219,9 @@ class Operation(object):
     module_kwargs = {}
     # Options whose format is checked before any request.
     checked_identifiers = ("app_id", "org_id")
+    # Capgo error code: a clearer sentence, formatted with the options (``{app_id}``), ``{what}``
+    # (``describe()``) and ``{code}``. A code that needs more than a template goes in ``explain``.
+    errors = {}
 
     def __init__(self, engine, params):
         self.engine = engine
@@ -256,11 +260,18 @@ class Operation(object):
         if name is not None:
             self.fail("%s must not be empty" % name)
 
+    def describe(self):
+        return "the %s" % self.resource_key
+
     def explain(self, err):
         """Hook: a clearer sentence for an API error, or None. The error line is appended.
 
-        Resources handle their own codes and end with ``return super(...).explain(err)``.
+        Resources handle their own codes (``errors``, or code here) and end with
+        ``return super(...).explain(err)``.
         """
+        template = self.errors.get(err.error)
+        if template is not None:
+            return template.format(what=self.describe(), code=err.error, **self.params)
         if err.error in AUTH_ERRORS:
             return "Capgo refused the credentials: api_key is unknown, expired or missing"
         if err.error == "invalid_jwt":
@@ -579,9 +590,6 @@ class Resource(Operation):
     def check_update(self, before, changes):
         """Hook run before an update (also in check mode)."""
         return None
-
-    def describe(self):
-        return "the %s" % self.resource_key
 
     def present(self, before):
         desired = self.desired()

@@ -11,7 +11,7 @@ import datetime
 import os
 import re
 
-from ansible_collections.capgo.cloud.plugins.module_utils._engine import Operation
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import INVALID_APP_ID, Operation
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
 from ansible_collections.capgo.cloud.plugins.module_utils._apikey import ApiKey
 from ansible_collections.capgo.cloud.plugins.module_utils._app import APP_PAGE_SIZE, app_from_api, list_apps
@@ -58,6 +58,24 @@ SECRET_FIELDS = {
     "webhooks": ("secret",),
     "bundles": ("session_key",),
 }
+
+NO_ACCESS_TO_APP = "app {app_id} does not exist, or this API key may not read it (Capgo answers {code} for both)"
+NO_ACCESS_TO_ORG = ("organization {org_id} does not exist, or this API key may not read it (Capgo answers {code} "
+                    "for both)")
+ERRORS = {
+    "subscription_required": "the organization's Capgo plan does not include API statistics (Capgo answers 402 "
+                             "subscription_required to API keys of organizations without a paying plan)",
+    "cannot_access_app": NO_ACCESS_TO_APP,
+    "no_access_to_app": NO_ACCESS_TO_APP,
+    "invalid_app_id": INVALID_APP_ID,
+    "no_permission": "this API key may not read the webhooks of organization {org_id}: it needs "
+                     "org.update_settings, and keys bound to an app or channel cannot use webhooks at all",
+    "cannot_list_apikeys": "this API key may not list API keys: it needs org.manage_apikeys on an organization",
+    "org_requires_expiring_key": "the organization only accepts API keys with an expiry date",
+}
+ERRORS.update((code, NO_ACCESS_TO_ORG) for code in ("cannot_access_organization", "no_access_to_organization",
+                                                    "invalid_org_id",
+                                                    "user_does_not_have_access_to_this_organization"))
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -141,6 +159,7 @@ def stats_entry(data):
 # -- the module ------------------------------------------------------------------
 
 class Info(Operation):
+    errors = ERRORS
 
     argument_spec = dict(
         resource=dict(type="str", required=True, choices=list(RESOURCES)),
@@ -235,31 +254,6 @@ class Info(Operation):
             parent = os.path.dirname(os.path.abspath(dest))
             if not os.path.isdir(parent):
                 self.fail("the directory of dest does not exist: %s" % parent)
-
-    # -- errors ------------------------------------------------------------
-
-    def explain(self, err):
-        code = err.error
-        if code == "subscription_required":
-            return ("the organization's Capgo plan does not include API statistics (Capgo answers 402 "
-                    "subscription_required to API keys of organizations without a paying plan)")
-        if code in ("cannot_access_app", "no_access_to_app"):
-            return ("app %s does not exist, or this API key may not read it (Capgo answers %s for both)"
-                    % (self.params["app_id"], code))
-        if code == "invalid_app_id":
-            return "app_id %s is not a valid reverse-domain app id" % self.params["app_id"]
-        if code in ("cannot_access_organization", "no_access_to_organization", "invalid_org_id",
-                    "user_does_not_have_access_to_this_organization"):
-            return ("organization %s does not exist, or this API key may not read it (Capgo answers %s for both)"
-                    % (self.params["org_id"], code))
-        if code == "no_permission":
-            return ("this API key may not read the webhooks of organization %s: it needs org.update_settings, "
-                    "and keys bound to an app or channel cannot use webhooks at all" % self.params["org_id"])
-        if code == "cannot_list_apikeys":
-            return "this API key may not list API keys: it needs org.manage_apikeys on an organization"
-        if code == "org_requires_expiring_key":
-            return "the organization only accepts API keys with an expiry date"
-        return super(Info, self).explain(err)
 
     # -- collecting --------------------------------------------------------
 

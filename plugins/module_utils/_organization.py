@@ -67,6 +67,11 @@ class Organization(Resource):
     resource_key = "organization"
     kind = "organization"
     identity_options = ("org_id",)
+    errors = {
+        "cannot_access_organization": "this API key may not change {what} (needs org.update_settings: org_admin or "
+                                      "org_super_admin)",
+        "invalid_max_expiration_days": "max_apikey_expiration_days must be between 1 and 365",
+    }
     managed = READABLE + POLICY
     create_required = ("name",)
     create_defaults = {"org_id": None, "id": None, "logo": None, "website": None, "customer_id": None}
@@ -181,13 +186,8 @@ class Organization(Resource):
         if err.error == "permission_denied" and err.method == "POST":
             return ("this API key may not create organizations: that needs a key with the org.create global "
                     "permission and an org_admin or org_super_admin binding")
-        if err.error == "cannot_access_organization":
-            return ("this API key may not change %s (needs org.update_settings: org_admin or org_super_admin)"
-                    % self.describe())
         if err.error == "invalid_org_id" and err.method == "DELETE":
             return ("this API key may not delete %s (needs org.delete: org_super_admin)" % self.describe())
-        if err.error == "invalid_max_expiration_days":
-            return "max_apikey_expiration_days must be between 1 and 365"
         return super(Organization, self).explain(err)
 
     def get_org(self, org_id):

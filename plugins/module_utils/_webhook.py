@@ -95,6 +95,12 @@ class Webhook(Resource):
     kind = "webhooks"
     scope_options = ("org_id",)
     identity_options = ("org_id", "name")
+    errors = {
+        "invalid_org_id": "organization {org_id} does not exist, or this API key cannot access it",
+        "invalid_url": "Capgo refuses url {url}: it must be an https URL whose host is a public host name",
+        "org_requires_expiring_key": "organization {org_id} requires API keys with an expiration date, and this "
+                                     "key has none",
+    }
     managed = ("name", "url", "events", "enabled", "delivery_version")
     unordered = ("events",)
     secret_fields = ("secret",)
@@ -152,14 +158,6 @@ class Webhook(Resource):
                         "whose bindings are all organization-scoped, or a dashboard session token")
             return ("this API key may not manage the webhooks of organization %s (it needs org.update_settings: "
                     "org_admin or org_super_admin)" % self.org_id)
-        if err.error == "invalid_org_id":
-            return "organization %s does not exist, or this API key cannot access it" % self.org_id
-        if err.error == "invalid_url":
-            return ("Capgo refuses url %s: it must be an https URL whose host is a public host name"
-                    % self.params.get("url"))
-        if err.error == "org_requires_expiring_key":
-            return ("organization %s requires API keys with an expiration date, and this key has none"
-                    % self.org_id)
         return super(Webhook, self).explain(err)
 
     @classmethod
