@@ -17,6 +17,7 @@ from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
     from_api,
     is_app_id,
     is_uuid,
+    state_option,
 )
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError, CapgoClient
 from ansible_collections.capgo.cloud.plugins.module_utils._time import parse_time
@@ -109,7 +110,7 @@ class ApiKey(Resource):
     argument_spec = dict(
         id=dict(type="int"),
         name=dict(type="str"),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
+        state=state_option(),
         bindings=dict(type="list", elements="dict", options=dict(
             role=dict(type="str", required=True, choices=ROLES),
             org_id=dict(type="str"),

@@ -11,7 +11,15 @@ import re
 
 from urllib.parse import unquote, urlparse
 
-from ansible_collections.capgo.cloud.plugins.module_utils._engine import Field, Resource, find_one, is_uuid, to_api
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
+    Field,
+    Resource,
+    find_one,
+    is_uuid,
+    options,
+    state_option,
+    to_api,
+)
 from ansible_collections.capgo.cloud.plugins.module_utils._organization import list_organizations
 
 SECONDS_PER_DAY = 86400
@@ -123,16 +131,10 @@ class App(Resource):
 
     argument_spec = dict(
         app_id=dict(type="str", required=True),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-        name=dict(type="str"),
-        owner_org=dict(type="str"),
-        icon=dict(type="str"),
+        state=state_option(),
         retention_days=dict(type="int"),
-        expose_metadata=dict(type="bool"),
-        allow_device_custom_id=dict(type="bool"),
-        block_provider_infra_requests=dict(type="bool"),
-        ios_store_url=dict(type="str"),
-        android_store_url=dict(type="str"),
+        **dict(options("str", "name", "owner_org", "icon", "ios_store_url", "android_store_url"),
+               **options("bool", "expose_metadata", "allow_device_custom_id", "block_provider_infra_requests"))
     )
 
     def setup(self):

@@ -9,7 +9,13 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.capgo.cloud.plugins.module_utils._engine import INVALID_APP_ID, Field, Resource, from_api
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
+    AppResource,
+    Field,
+    Resource,
+    from_api,
+    state_option,
+)
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
 from ansible_collections.capgo.cloud.plugins.module_utils._channel import channel_bundle_ids, list_channels
 from ansible_collections.capgo.cloud.plugins.module_utils._time import parse_time
@@ -105,13 +111,11 @@ def select_cleanup(bundles, keep, in_use, major=None):
     return kept, deleted
 
 
-class Bundle(Resource):
+class Bundle(AppResource, Resource):
     resource_key = "bundle"
     kind = "bundles"
-    scope_options = ("app_id",)
     identity_options = ("app_id", "version")
-    errors = {
-        "invalid_app_id": INVALID_APP_ID,
+    errors = dict(AppResource.errors, **{
         "cannot_access_app": "app {app_id} does not exist, or this API key may not read it (Capgo answers "
                              "cannot_access_app for both; reading bundles and channels needs app.read_bundles and "
                              "app.read_channels)",
@@ -134,7 +138,7 @@ class Bundle(Resource):
         "cannot_delete_all_version": DELETE_REFUSED,
         "cannot_delete_linked_version": "a channel started serving the bundle while this task ran; point it at "
                                         "another bundle first",
-    }
+    })
     managed = IMMUTABLE + METADATA
     secret_fields = ("session_key",)
     create_required = ("external_url", "checksum")
@@ -143,7 +147,7 @@ class Bundle(Resource):
     argument_spec = dict(
         app_id=dict(type="str", required=True),
         version=dict(type="str", aliases=["name"]),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
+        state=state_option(),
         external_url=dict(type="str"),
         checksum=dict(type="str"),
         session_key=dict(type="str", no_log=True),

@@ -8,11 +8,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
-    INVALID_APP_ID,
+    AppResource,
     Field,
     Resource,
     drop_none,
     from_api,
+    options,
+    state_option,
     to_api,
 )
 
@@ -123,55 +125,33 @@ BOUNDS = {
 }
 
 
-class Channel(Resource):
+class Channel(AppResource, Resource):
     resource_key = "channel"
     kind = "channels"
-    scope_options = ("app_id",)
     identity_options = ("app_id", "channel")
-    errors = {
+    errors = dict(AppResource.errors, **{
         "cannot_access_app": "app {app_id} does not exist, or this API key may not do this with its channels "
                              "(Capgo answers cannot_access_app for both)",
-        "invalid_app_id": INVALID_APP_ID,
-    }
+    })
     managed = ("bundle",) + tuple(CHANNEL_FLAGS) + ("rollout", "auto_pause")
     create_defaults = NEW_CHANNEL
 
     argument_spec = dict(
         app_id=dict(type="str", required=True),
         channel=dict(type="str", required=True, aliases=["name"]),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-        bundle=dict(type="str"),
-        promote_from=dict(type="str"),
-        public=dict(type="bool"),
-        disable_auto_update_under_native=dict(type="bool"),
+        state=state_option(),
         disable_auto_update=dict(type="str", choices=["major", "minor", "patch", "version_number",
                                                       "metadata", "none"]),
-        ios=dict(type="bool"),
-        android=dict(type="bool"),
-        electron=dict(type="bool"),
-        allow_device_self_set=dict(type="bool"),
-        allow_emulator=dict(type="bool"),
-        allow_device=dict(type="bool"),
-        allow_dev=dict(type="bool"),
-        allow_prod=dict(type="bool"),
         rollout=dict(type="dict", options=dict(
-            bundle=dict(type="str"),
-            percentage=dict(type="float"),
-            enabled=dict(type="bool"),
-            paused=dict(type="bool"),
-            cache_ttl_seconds=dict(type="int"),
-        )),
+            percentage=dict(type="float"), cache_ttl_seconds=dict(type="int"),
+            **dict(options("str", "bundle"), **options("bool", "enabled", "paused")))),
         rollout_action=dict(type="str", choices=["promote", "rollback"]),
         auto_pause=dict(type="dict", options=dict(
-            enabled=dict(type="bool"),
-            window_minutes=dict(type="int"),
-            failure_rate_bps=dict(type="int"),
-            confidence=dict(type="float"),
-            min_attempts=dict(type="int"),
-            min_failures=dict(type="int"),
+            enabled=dict(type="bool"), confidence=dict(type="float"),
             action=dict(type="str", choices=["pause", "rollback", "notify"]),
-            cooldown_minutes=dict(type="int"),
-        )),
+            **options("int", "window_minutes", "failure_rate_bps", "min_attempts", "min_failures", "cooldown_minutes"))),
+        **dict(options("str", "bundle", "promote_from"),
+               **options("bool", *(PLATFORMS + tuple(k for k in CHANNEL_FLAGS if k != "disable_auto_update"))))
     )
     module_kwargs = dict(
         mutually_exclusive=[("bundle", "promote_from"), ("rollout", "rollout_action")],

@@ -10,7 +10,13 @@ __metaclass__ = type
 import datetime
 import time
 
-from ansible_collections.capgo.cloud.plugins.module_utils._engine import INVALID_APP_ID, Field, Resource, from_api
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
+    AppResource,
+    Field,
+    Resource,
+    from_api,
+    state_option,
+)
 from ansible_collections.capgo.cloud.plugins.module_utils._client import RETRY_WAIT_BUDGET
 
 OVERRIDE_EXPIRY_DAYS = 90
@@ -36,28 +42,26 @@ def list_devices(client, app_id, page_size=DEVICE_PAGE_SIZE, limit=None, **filte
     return client.iter_cursor("/device", params=params, page_size=page_size, limit=limit)
 
 
-class Device(Resource):
+class Device(AppResource, Resource):
     resource_key = "device"
     kind = "devices"
-    scope_options = ("app_id",)
     identity_options = ("app_id", "device_id")
-    errors = {
+    errors = dict(AppResource.errors, **{
         "cannot_access_app": "app {app_id} does not exist, or this API key may not read or manage its devices and "
                              "channels (Capgo answers cannot_access_app for both)",
-        "invalid_app_id": INVALID_APP_ID,
         "cannot_access_channel": "this API key may not set device overrides on channel {channel} of app {app_id} "
                                  "(it needs channel.manage_forced_devices)",
         "channel_not_found": "channel {channel} does not exist in app {app_id}",
         "public_channel_override": "channel {channel} of app {app_id} is public: Capgo sets device overrides only "
                                    "to private channels",
-    }
+    })
     managed = ("channel",)
 
     argument_spec = dict(
         app_id=dict(type="str", required=True),
         device_id=dict(type="str", required=True),
         channel=dict(type="str"),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
+        state=state_option(),
         refresh=dict(type="bool", default=False),
         version_id=dict(type="raw"),
     )

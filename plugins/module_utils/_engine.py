@@ -59,6 +59,16 @@ def is_email(value):
     return isinstance(value, str) and bool(EMAIL_RE.match(value))
 
 
+def options(kind, *names):
+    """Argument-spec entries: each of ``names`` an option of type ``kind`` and nothing else."""
+    return dict((name, dict(type=kind)) for name in names)
+
+
+def state_option():
+    """The ``state`` option of every resource: present (the default) or absent."""
+    return dict(type="str", default="present", choices=["present", "absent"])
+
+
 def drop_none(data):
     return dict((k, v) for k, v in data.items() if v is not None)
 
@@ -373,6 +383,14 @@ class Operation(object):
 
     def read(self):
         raise NotImplementedError
+
+
+class AppResource(object):
+    """What the resources that live in one app share (mixed into their ``Resource``): listed per app,
+    and Capgo's ``invalid_app_id`` explained."""
+
+    scope_options = ("app_id",)
+    errors = {"invalid_app_id": INVALID_APP_ID}
 
 
 class Resource(Operation):

@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.capgo.cloud.plugins.module_utils._engine import Resource, is_email
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import Resource, is_email, state_option
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
 
 ORG_ROLES = ("org_member", "org_billing_admin", "org_admin", "org_super_admin")
@@ -74,7 +74,7 @@ class Member(Resource):
         email=dict(type="str", required=True),
         role=dict(type="str", choices=list(ORG_ROLES) + list(LEGACY_ROLES)),
         reinvite=dict(type="bool", default=False),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
+        state=state_option(),
     )
 
     def setup(self):

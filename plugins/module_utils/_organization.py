@@ -15,6 +15,8 @@ from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
     find_one,
     from_api,
     is_email,
+    options,
+    state_option,
 )
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
 
@@ -78,17 +80,12 @@ class Organization(Resource):
 
     argument_spec = dict(
         org_id=dict(type="str", aliases=["id"]),
-        name=dict(type="str"),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-        management_email=dict(type="str"),
-        logo=dict(type="str"),
-        website=dict(type="str"),
+        state=state_option(),
         estimated_mau=dict(type="int"),
-        require_apikey_expiration=dict(type="bool"),
         max_apikey_expiration_days=dict(type="int", no_log=False),
-        enforce_hashed_api_keys=dict(type="bool"),
-        enforce_encrypted_bundles=dict(type="bool"),
         resend_policy=dict(type="bool", default=False),
+        **dict(options("str", "name", "management_email", "logo", "website"),
+               **options("bool", "require_apikey_expiration", "enforce_hashed_api_keys", "enforce_encrypted_bundles"))
     )
     module_kwargs = dict(
         required_one_of=[("org_id", "name")],

@@ -12,7 +12,15 @@ import re
 import socket
 from urllib.parse import urlsplit
 
-from ansible_collections.capgo.cloud.plugins.module_utils._engine import Field, Resource, find_one, from_api, is_uuid, to_api
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
+    Field,
+    Resource,
+    find_one,
+    from_api,
+    is_uuid,
+    state_option,
+    to_api,
+)
 
 
 NON_PUBLIC_SUFFIXES = (".local", ".internal", ".localhost")
@@ -111,7 +119,7 @@ class Webhook(Resource):
         org_id=dict(type="str", required=True),
         name=dict(type="str", required=True),
         id=dict(type="str"),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
+        state=state_option(),
         url=dict(type="str"),
         events=dict(type="list", elements="str", choices=EVENTS),
         enabled=dict(type="bool"),
