@@ -9,13 +9,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
-    AppResource,
-    Field,
-    Resource,
-    from_api,
-    state_option,
-)
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import AppResource, Field, Resource, from_api, state_option
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
 from ansible_collections.capgo.cloud.plugins.module_utils._channel import channel_bundle_ids, list_channels
 from ansible_collections.capgo.cloud.plugins.module_utils._time import parse_time

@@ -10,13 +10,7 @@ __metaclass__ = type
 import datetime
 import time
 
-from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
-    AppResource,
-    Field,
-    Resource,
-    from_api,
-    state_option,
-)
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import AppResource, Field, Resource, from_api, state_option
 from ansible_collections.capgo.cloud.plugins.module_utils._client import RETRY_WAIT_BUDGET
 
 OVERRIDE_EXPIRY_DAYS = 90
