@@ -128,7 +128,7 @@ class ApiKey(Resource):
     )
     module_kwargs = dict(
         required_one_of=[("id", "name")],
-    mutually_exclusive=[("bindings", "mode")],
+        mutually_exclusive=[("bindings", "mode")],
     )
 
     def setup(self):

@@ -97,6 +97,7 @@ def list_channels(client, app_id, page_size=None):
     kwargs = {"page_size": page_size} if page_size else {}
     return client.iter_pages("/channel", params={"app_id": app_id}, **kwargs)
 
+
 NO_ROLLOUT = {"bundle": None, "percentage": 0.0, "enabled": False, "paused": False}
 NEW_CHANNEL = {
     "bundle": None,

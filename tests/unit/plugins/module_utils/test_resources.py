@@ -100,7 +100,7 @@ def test_parse_time_refuses(text):
 ])
 def test_member_roles(role, is_tmp, expected):
     member = _member.member_from_api({"uid": "u", "email": "a@example.com", "image_url": "", "role": role,
-                                "is_tmp": is_tmp}, ORG)
+                                      "is_tmp": is_tmp}, ORG)
     assert (member["role"], member["pending"]) == expected and member["org_id"] == ORG
 
 
