@@ -259,9 +259,6 @@ class Bundle(AppResource, Resource):
             list(list_channels(op.client, scope["app_id"]))
         return [bundle_from_api(row) for row in rows]
 
-    def matches(self, state):
-        return state.get("version") == self.name
-
     # -- present ---------------------------------------------------------
 
     def check_create(self, desired):
