@@ -179,7 +179,7 @@ class Device(AppResource, Resource):
                                             "channel": changes["channel"]})
         if not before.get("seen"):
             return self.predict_update(before, changes)
-        after = self.read()
+        after = self.read_written()
         if after.get("seen") and after.get("channel") != changes["channel"]:
             self.fail("%s was set to channel %s, but Capgo reports channel %s"
                       % (self.describe(), changes["channel"], after.get("channel")), **self.result)

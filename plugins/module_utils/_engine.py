@@ -503,6 +503,7 @@ class Resource(Operation):
         self.before = None
         self.after = None
         self.planned = {}  # what present() decided to write: the desired state, or the changes
+        self.prediction = None  # the state present() predicts after that write
         super(Resource, self).__init__(engine, params)
 
     @property
@@ -621,7 +622,11 @@ class Resource(Operation):
         raise NotImplementedError
 
     def read_written(self, msg=None):
-        """``read()`` after a write; fails (with ``msg``, if given) when the resource is not there."""
+        """The state after a write: ``read()`` (failing, with ``msg`` if given, when the resource is
+        not there), or, in a run over many resources, the state check mode predicts, so that such
+        a run sends one write per change and nothing else."""
+        if self.engine.prefer_listings and self.prediction is not None:
+            return copy.deepcopy(self.prediction)
         after = self.read()
         if after is None:
             self.fail(msg or "%s was written but cannot be read back" % self.describe())
@@ -643,8 +648,9 @@ class Resource(Operation):
         if before is None:
             self.check_create(desired)
             self.result["changed"] = True
+            self.prediction = self.predict_create(desired)
             if self.check_mode:
-                return self.predict_create(desired)
+                return self.prediction
             return self.create(desired)
         changes = self.compare(before, desired)
         self.planned = changes
@@ -652,8 +658,9 @@ class Resource(Operation):
             return before
         self.check_update(before, changes)
         self.result["changed"] = True
+        self.prediction = self.predict_update(before, changes)
         if self.check_mode:
-            return self.predict_update(before, changes)
+            return self.prediction
         return self.update(before, changes)
 
     def absent(self, before):
