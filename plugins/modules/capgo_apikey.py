@@ -629,6 +629,8 @@ class ApiKey(CapgoResource):
     def explain(self, err):
         if err.error == "cannot_create_apikey":
             return CREATE_REFUSED
+        if err.error == "write_answer_lost" and err.method == "POST":
+            return err.hint + "; the new key's value was only in that answer: run with regenerate: true to get one"
         if err.error == "cannot_delete_apikey":
             return ("Capgo refused to delete %s: an API key cannot delete itself, and may delete only keys whose "
                     "every bound organization it manages" % self.describe())
