@@ -41,8 +41,8 @@ options:
   version:
     description:
       - Name of the bundle (its version), unique per app, deleted bundles included.
-      - To register a bundle it must be a semantic version without a leading V(v) (for
-        example V(1.4.2) or V(2.0.0-beta.1)); this is checked before any write.
+      - With O(state=present) it must be a semantic version without a leading V(v) (for
+        example V(1.4.2) or V(2.0.0-beta.1)); this is checked before any request.
       - Required with O(state=present). With O(state=absent), set either O(version) (delete
         this bundle) or O(keep) (clean up), never both.
     type: str
@@ -398,6 +398,11 @@ class Bundle(CapgoResource):
     # -- input -----------------------------------------------------------
 
     def validate(self):
+        if self.name is not None and not self.name.strip():
+            self.fail("version must not be empty")
+        if self.params["state"] == "present" and not SEMVER_RE.match(self.name):
+            self.fail("version %s is not a semantic version (for example 1.4.2 or 2.0.0-beta.1, without a "
+                      "leading v): Capgo registers only those" % self.name)
         url = self.params.get("external_url")
         if url is not None and not url.startswith("https://"):
             self.fail("external_url must be an https:// URL (Capgo refuses other protocols), got %s" % url)
@@ -515,12 +520,6 @@ class Bundle(CapgoResource):
         return bundle_from_api(row)
 
     # -- present ---------------------------------------------------------
-
-    def check_create(self, desired):
-        super(Bundle, self).check_create(desired)
-        if not SEMVER_RE.match(self.name):
-            self.fail("version %s is not a semantic version (for example 1.4.2 or 2.0.0-beta.1, without a "
-                      "leading v): Capgo registers only those" % self.name)
 
     def check_update(self, before, changes):
         differ = [key for key in IMMUTABLE if key in changes]
