@@ -444,6 +444,8 @@ class ApiKey(CapgoResource):
 
     def validate(self):
         p = self.params
+        if p["id"] is not None and p["id"] < 1:
+            self.fail("id must be the (positive) id of an API key, got %d" % p["id"])
         if self.name is not None and not self.name.strip():
             self.fail("name must not be empty")
         given, value = self.expires_at_given()

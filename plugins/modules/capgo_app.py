@@ -92,11 +92,11 @@ options:
     type: bool
   ios_store_url:
     description:
-      - URL of the app in Apple's App Store. V("") clears it.
+      - URL of the app in Apple's App Store, an http(s) URL. V("") clears it.
     type: str
   android_store_url:
     description:
-      - URL of the app in Google Play. V("") clears it.
+      - URL of the app in Google Play, an http(s) URL. V("") clears it.
     type: str
 notes:
   - B(Missing or forbidden.) Capgo answers the same C(401 cannot_access_app) for an app that
@@ -229,6 +229,7 @@ import re
 from urllib.parse import unquote, urlparse
 
 from ansible_collections.capgo.cloud.plugins.module_utils._base import CapgoResource, is_uuid
+from ansible_collections.capgo.cloud.plugins.module_utils._client import URL_RE
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
 from ansible_collections.capgo.cloud.plugins.module_utils._resources import SECONDS_PER_DAY, app_from_api, seconds_to_days
 
@@ -322,6 +323,9 @@ class App(CapgoResource):
             self.fail("name must not be empty")
         if self.params.get("owner_org") is not None and not self.params["owner_org"].strip():
             self.fail("owner_org must not be empty")
+        for key in ("ios_store_url", "android_store_url"):
+            if self.params.get(key) and not URL_RE.match(self.params[key]):
+                self.fail("%s must be an http(s) URL (or \"\" to clear it), got %r" % (key, self.params[key]))
 
     def normalize(self, key, value):
         if key in ("ios_store_url", "android_store_url") and value == "":

@@ -428,6 +428,8 @@ class Channel(CapgoResource):
     def validate(self):
         if not self.name.strip():
             self.fail("channel must not be empty")
+        if self.params.get("promote_from") is not None and not self.params["promote_from"].strip():
+            self.fail("promote_from must name a channel of app %s" % self.app_id)
         for (group, key), (low, high, exclusive) in BOUNDS.items():
             value = (self.params.get(group) or {}).get(key)
             if value is None:

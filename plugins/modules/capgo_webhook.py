@@ -289,7 +289,7 @@ class Webhook(CapgoResource):
     def validate(self):
         if not self.org_id:
             self.fail("org_id must not be empty")
-        if not self.name:
+        if not self.name.strip():
             self.fail("name must not be empty")
         if self.webhook_id is not None and not is_uuid(self.webhook_id):
             self.fail("id must be the UUID of a webhook, got %r" % self.webhook_id)
