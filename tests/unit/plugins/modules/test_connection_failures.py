@@ -57,8 +57,10 @@ BAD_CONNECTION = [
 ]
 
 
-@pytest.mark.parametrize("options, message", BAD_CONNECTION, ids=[sorted(c[0])[0] + "=" + str(list(c[0].values())[0])
-                                                                   for c in BAD_CONNECTION])
+BAD_CONNECTION_IDS = ["%s=%r" % list(c[0].items())[0] for c in BAD_CONNECTION]
+
+
+@pytest.mark.parametrize("options, message", BAD_CONNECTION, ids=BAD_CONNECTION_IDS)
 @pytest.mark.parametrize("module, args", CASES, ids=IDS)
 @responses.activate
 def test_connection_option_out_of_range_fails_before_any_request(monkeypatch, module, args, options, message):
