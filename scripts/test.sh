@@ -3,7 +3,7 @@
 #
 # Stages (in this order; each runs even when an earlier one failed):
 #   emulator           pytest suite of the Capgo API emulator (tests/emulator/tests)
-#   checks             repository checks: no sanity ignore files, seed copies in sync
+#   checks             repository checks: no sanity ignore files, one standard seed that loads
 #   sanity             ansible-test sanity --venv on ansible-core $SANITY_CORE (2.19)
 #   units-<core>       ansible-test units on every core of $CORE_VERSIONS
 #   integration-<core> ansible-test integration against one emulator, every core
@@ -169,24 +169,23 @@ stage_checks() {
     else
         say "ok: no tests/sanity/ignore-*.txt"
     fi
-    # 2. The standard seed and the setup role's default capgo_seed are the same document.
-    ensure_emulator_venv || return 1  # a small venv with PyYAML
-    "$VENVS/emulator/bin/python" - "$COLL" <<'EOF' || rc=1
+    # 2. One seed: examples/seed.yml is the only copy of the standard world, and it loads.
+    ensure_emulator_venv || return 1  # PyYAML and the emulator's own loader
+    PYTHONPATH="$COLL/tests/emulator" "$VENVS/emulator/bin/python" - "$COLL" <<'EOF' || rc=1
 import os, sys, yaml
+from capgo_emulator.state import State
 root = sys.argv[1]
-seed = os.path.join(root, 'tests/integration/seed.yml')
+seed = os.path.join(root, 'examples/seed.yml')
+State().load_seed(yaml.safe_load(open(seed)))
+print('ok: examples/seed.yml loads in the emulator')
+copies = [p for p in ('tests/integration/seed.yml',) if os.path.exists(os.path.join(root, p))]
 defaults = os.path.join(root, 'tests/integration/targets/setup_capgo_emulator/defaults/main.yml')
-a = yaml.safe_load(open(seed))
-b = yaml.safe_load(open(defaults)).get('capgo_seed')
-if a == b:
-    print('ok: tests/integration/seed.yml == setup_capgo_emulator defaults capgo_seed')
-else:
-    print('not ok: tests/integration/seed.yml differs from capgo_seed in %s' % os.path.relpath(defaults, root))
+if not isinstance(yaml.safe_load(open(defaults)).get('capgo_seed'), str):
+    copies.append(os.path.relpath(defaults, root) + ' (capgo_seed)')
+if copies:
+    print('not ok: a second copy of the standard seed: %s' % ', '.join(copies))
     sys.exit(1)
-ex = os.path.join(root, 'examples/seed.yml')
-if os.path.exists(ex):
-    yaml.safe_load(open(ex))
-    print('ok: examples/seed.yml is valid YAML')
+print('ok: no second copy of the standard seed')
 EOF
     return $rc
 }
@@ -234,7 +233,7 @@ integration_targets() {
 }
 
 write_integration_config() {
-    "$VENVS/emulator/bin/python" - "$COLL/tests/integration/seed.yml" "$EMU_URL" "$COLL/tests/emulator" \
+    "$VENVS/emulator/bin/python" - "$COLL/examples/seed.yml" "$EMU_URL" "$COLL/tests/emulator" \
         > "$COLL/tests/integration/integration_config.yml" <<'EOF'
 import sys, yaml
 seed = yaml.safe_load(open(sys.argv[1]))
@@ -255,9 +254,13 @@ cfg = {
     'capgo_outsider_session_token': tokens.get('outsider@example.com'),
     'capgo_org_id': orgs.get('Demo org'),
     'capgo_other_org_id': orgs.get('Other org'),
-    # For targets that start an emulator of their own (an HTTPS one, say): its interpreter and sources.
+    # The whole standard seed: setup_capgo_emulator's default capgo_seed.
+    'capgo_standard_seed': seed,
+    # For targets that start an emulator of their own (an HTTPS one, say): its interpreter,
+    # sources and the standard seed file.
     'capgo_emulator_python': sys.executable,
     'capgo_emulator_path': sys.argv[3],
+    'capgo_emulator_seed': sys.argv[1],
 }
 print('---')
 print(yaml.safe_dump(cfg, default_flow_style=False, sort_keys=False), end='')
@@ -276,7 +279,7 @@ stage_integration() {
     ensure_core_venv "$core" || return 1
     if (( ! EMU_STARTED )); then
         EMU_STARTED=1
-        start_emulator "$COLL/tests/integration/seed.yml" "$LOGDIR/emulator-server.log" || return 1
+        start_emulator "$COLL/examples/seed.yml" "$LOGDIR/emulator-server.log" || return 1
     fi
     if [[ -z "$EMU_PID" ]] || ! kill -0 "$EMU_PID" 2>/dev/null; then
         say "the emulator is not running (see $LOGDIR/emulator-server.log)"

@@ -27,7 +27,6 @@ from ansible_collections.capgo.cloud.plugins.module_utils._client import (
     MASK,
     REQUESTS_IMPORT_ERROR,
     CapgoAPIError,
-    CREDENTIAL_RE,
     CapgoClient,
     DEFAULT_API_URL,
     connection_problems,

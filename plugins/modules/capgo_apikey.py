@@ -360,7 +360,8 @@ from datetime import datetime, timezone
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.capgo.cloud.plugins.module_utils._base import CREDENTIAL_RE, CapgoResource, is_app_id, is_uuid
+from ansible_collections.capgo.cloud.plugins.module_utils._base import CapgoResource, is_app_id, is_uuid
+from ansible_collections.capgo.cloud.plugins.module_utils._client import CREDENTIAL_RE
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError, CapgoClient
 from ansible_collections.capgo.cloud.plugins.module_utils._resources import apikey_from_api, format_expiry, parse_expiry
 

@@ -97,15 +97,16 @@ def emulator_command(*args):
     return [sys.executable, "-m", "capgo_emulator", *args]
 
 
-def emulator_env():
+def emulator_env(extra=None):
     env = dict(os.environ)
+    env.update(extra or {})
     env["PYTHONPATH"] = EMULATOR_DIR + os.pathsep + env.get("PYTHONPATH", "")
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
 
 def start_emulator(seed=None, seed_path=None, tmp_path=None, extra_args=(), host="127.0.0.1",
-                   verify=None):
+                   verify=None, env=None):
     """Start ``python -m capgo_emulator --port 0``; returns an Emulator (call .stop()).
     ``verify`` (a CA file) is what the Emulator's own session trusts over HTTPS."""
     args = ["--host", host, "--port", "0"]
@@ -116,7 +117,7 @@ def start_emulator(seed=None, seed_path=None, tmp_path=None, extra_args=(), host
     if seed_path is not None:
         args += ["--seed", str(seed_path)]
     args += list(extra_args)
-    proc = subprocess.Popen(emulator_command(*args), cwd=EMULATOR_DIR, env=emulator_env(),
+    proc = subprocess.Popen(emulator_command(*args), cwd=EMULATOR_DIR, env=emulator_env(env),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = proc.stdout.readline()
     if not line.startswith(("capgo-emulator listening on http://",

@@ -3,7 +3,7 @@
 import copy
 
 from ..errors import ApiError
-from ..state import APP_DEFAULTS, DEFAULT_RETENTION
+from ..schema import APP_DEFAULTS, DEFAULT_RETENTION
 from . import route
 from .common import js_parse_int, numeric, require_app_id
 
@@ -148,11 +148,13 @@ def update_app(ctx, app_id):
             if data[key] is not None and not isinstance(data[key], str):
                 raise ApiError("cannot_update_app", "Cannot update app", 400, {"field": key})
             updates[key] = data[key]
-    if updates:
-        old = copy.deepcopy(app)
-        app.update(updates)
-        app["updated_at"] = state.stamp()
-        state.add_audit("apps", app["id"], "UPDATE", app["owner_org"], old, app, principal)
+    if not updates:  # app/put.ts: an update of nothing selects no row, `.single()` fails
+        raise ApiError("cannot_update_app", "Cannot update app", 400,
+                       {"supabaseError": "no updatable field"})
+    old = copy.deepcopy(app)
+    app.update(updates)
+    app["updated_at"] = state.stamp()
+    state.add_audit("apps", app["id"], "UPDATE", app["owner_org"], old, app, principal)
     return app_row(app)
 
 

@@ -5,9 +5,9 @@ import re
 
 from ..auth import role_priority
 from ..errors import ApiError
-from ..state import parse_iso
+from ..schema import ORG_DEFAULTS, parse_iso
 from . import route
-from .common import HTML_TAG_RE, is_email, is_int, is_number, numeric
+from .common import HTML_TAG_RE, is_email, is_int, is_number, numeric, require_org_perm
 
 PAGE_SIZE = 50
 ORG_FIELDS = ("id", "created_by", "created_at", "updated_at", "logo", "name",
@@ -80,12 +80,8 @@ def get_organization(ctx):
     org_id = data.get("orgId")
     if org_id is not None and not isinstance(org_id, str):
         raise invalid_body()
-    state = ctx.state
     if org_id:
-        org = state.org(org_id)
-        if org is None or not principal.has_perm("org.read", org_id=org_id):
-            raise ApiError("invalid_org_id", "You can't access this organization",
-                           400, {"orgId": org_id})
+        org = require_org_perm(ctx, principal, org_id, "org.read", "invalid_org_id")
         principal.check_expiration_policy(org_id)
         return org_object(org)
     page = int(page or 0)
@@ -121,7 +117,6 @@ def post_organization(ctx):
                            "API key is not allowed to create organizations", 403)
     user = principal.user
     now = state.stamp()
-    from ..state import ORG_DEFAULTS
     org = dict(copy.deepcopy(ORG_DEFAULTS))
     org.update({"id": state.uuid(), "name": name, "created_by": user["id"],
                 "management_email": email or user["email"], "created_at": now,
@@ -139,77 +134,85 @@ BOOL_FIELDS = ("require_apikey_expiration", "enforce_hashed_api_keys",
                "enforce_encrypted_bundles", "enforcing_2fa")
 
 
+def _put_schema(data):
+    """organization/put.ts's zod schema (400 invalid_body), checked before the permission."""
+    _org_id_param(data)
+    optional_str = ("logo", "name")
+    nullable_str = ("website", "required_encryption_key")
+    for key in optional_str:
+        if key in data and not isinstance(data[key], str):
+            raise invalid_body("Invalid %s" % key)
+    for key in nullable_str:
+        if key in data and data[key] is not None and not isinstance(data[key], str):
+            raise invalid_body("Invalid %s" % key)
+    if "management_email" in data and not is_email(data["management_email"]):
+        raise invalid_body("Invalid management_email")
+    for key in BOOL_FIELDS:
+        if key in data and not isinstance(data[key], bool):
+            raise invalid_body("%s must be a boolean" % key)
+    value = data.get("max_apikey_expiration_days")
+    if value is not None and not is_number(value):
+        raise invalid_body("Invalid max_apikey_expiration_days")
+    value = data.get("password_policy_config")
+    if value is None:
+        return
+    if not isinstance(value, dict) or not isinstance(value.get("enabled"), bool):
+        raise invalid_body("Invalid password_policy_config")
+    ml = value.get("min_length", 6)
+    if not is_int(ml) or not 6 <= ml <= 72:
+        raise invalid_body("Invalid password_policy_config.min_length")
+    for key in ("require_uppercase", "require_number", "require_special"):
+        if key in value and not isinstance(value[key], bool):
+            raise invalid_body("Invalid password_policy_config.%s" % key)
+
+
+def _put_updates(data, principal):
+    """The finer rules organization/put.ts applies after the permission check, and the
+    resulting column updates."""
+    if data.get("enforcing_2fa") and not principal.user.get("mfa_enabled"):
+        raise ApiError("requires_2fa_to_enforce_2fa",
+                       "You must enable 2FA before enforcing it for the organization")
+    value = data.get("max_apikey_expiration_days")
+    if value is not None and (not is_int(value) or not 1 <= value <= 365):
+        raise ApiError("invalid_max_expiration_days",
+                       "Maximum expiration days must be between 1 and 365")
+    updates = {}
+    if "required_encryption_key" in data:
+        value = (data["required_encryption_key"] or "").strip() or None
+        if value is not None and len(value) not in (20, 21):
+            raise ApiError("invalid_required_encryption_key",
+                           "Encryption key fingerprint must be 20 or 21 characters")
+        updates["required_encryption_key"] = value
+    if "name" in data:
+        name = HTML_TAG_RE.sub("", data["name"]).strip()
+        if not name:
+            raise invalid_body("Invalid body", error="sanitized_name_empty")
+        updates["name"] = name
+    if "website" in data:
+        updates["website"] = normalize_website(data["website"])
+    for key in ("logo", "management_email", "max_apikey_expiration_days") + BOOL_FIELDS:
+        if key in data:
+            updates[key] = data[key]
+    value = data.get("password_policy_config")
+    if "password_policy_config" in data:
+        updates["password_policy_config"] = None if value is None else {
+            "enabled": value["enabled"], "min_length": value.get("min_length", 6),
+            "require_uppercase": bool(value.get("require_uppercase")),
+            "require_number": bool(value.get("require_number")),
+            "require_special": bool(value.get("require_special"))}
+    return updates
+
+
 @route("PUT", "/organization")
 def put_organization(ctx):
     principal = ctx.auth_any()
     data = ctx.body_or_query()
     state = ctx.state
-    org_id = _org_id_param(data)
-    updates = {}
-    if "name" in data:
-        name = data["name"]
-        if not isinstance(name, str):
-            raise invalid_body("Invalid name")
-        name = HTML_TAG_RE.sub("", name).strip()
-        if not name:
-            raise invalid_body("Name must not be empty")
-        updates["name"] = name
-    if "logo" in data:
-        if data["logo"] is not None and not isinstance(data["logo"], str):
-            raise invalid_body("Invalid logo")
-        updates["logo"] = data["logo"]
-    if "website" in data:
-        updates["website"] = normalize_website(data["website"])
-    if "management_email" in data:
-        if not is_email(data["management_email"]):
-            raise invalid_body("Invalid management_email")
-        updates["management_email"] = data["management_email"]
-    for key in BOOL_FIELDS:
-        if key in data:
-            if not isinstance(data[key], bool):
-                raise invalid_body("%s must be a boolean" % key)
-            updates[key] = data[key]
-    if "max_apikey_expiration_days" in data:
-        value = data["max_apikey_expiration_days"]
-        if value is not None and (not is_int(value) or not 1 <= value <= 365):
-            raise ApiError("invalid_max_expiration_days",
-                           "max_apikey_expiration_days must be between 1 and 365")
-        updates["max_apikey_expiration_days"] = value
-    if "required_encryption_key" in data:
-        value = data["required_encryption_key"]
-        if value is not None:
-            if not isinstance(value, str):
-                raise ApiError("invalid_required_encryption_key",
-                               "Invalid required encryption key")
-            value = value.strip() or None
-            if value is not None and len(value) not in (20, 21):
-                raise ApiError("invalid_required_encryption_key",
-                               "Invalid required encryption key")
-        updates["required_encryption_key"] = value
-    if "password_policy_config" in data:
-        value = data["password_policy_config"]
-        if value is not None:
-            if not isinstance(value, dict) or not isinstance(value.get("enabled"), bool):
-                raise invalid_body("Invalid password_policy_config")
-            ml = value.get("min_length", 6)
-            if not is_int(ml) or not 6 <= ml <= 72:
-                raise invalid_body("Invalid password_policy_config.min_length")
-            for key in ("require_uppercase", "require_number", "require_special"):
-                if key in value and not isinstance(value[key], bool):
-                    raise invalid_body("Invalid password_policy_config.%s" % key)
-            value = {"enabled": value["enabled"], "min_length": ml,
-                     "require_uppercase": bool(value.get("require_uppercase")),
-                     "require_number": bool(value.get("require_number")),
-                     "require_special": bool(value.get("require_special"))}
-        updates["password_policy_config"] = value
-    org = state.org(org_id)
-    if org is None or not principal.has_perm("org.update_settings", org_id=org_id):
-        raise ApiError("cannot_access_organization", "You can't access this organization",
-                       400, {"orgId": org_id})
+    _put_schema(data)
+    org_id = data["orgId"]
+    org = require_org_perm(ctx, principal, org_id, "org.update_settings")
     principal.check_expiration_policy(org_id)
-    if updates.get("enforcing_2fa") and not principal.user.get("mfa_enabled"):
-        raise ApiError("requires_2fa_to_enforce_2fa",
-                       "You must enable 2FA before enforcing it for the organization")
+    updates = _put_updates(data, principal)
     if updates:
         old = copy.deepcopy(org)
         org.update(updates)
@@ -226,10 +229,8 @@ def delete_organization(ctx):
     org_id = data.get("orgId")
     if not isinstance(org_id, str) or not org_id:
         raise ApiError("missing_org_id", "Missing orgId")
-    org = state.org(org_id)
-    if org is None or not principal.has_perm("org.delete", org_id=org_id):
-        raise ApiError("invalid_org_id", "You can't delete this organization", 403,
-                       {"orgId": org_id})
+    org = require_org_perm(ctx, principal, org_id, "org.delete", "invalid_org_id",
+                           "You can't delete this organization", 403)
     delete_org_cascade(state, org)
     return {"status": "ok"}
 
@@ -262,9 +263,7 @@ def get_members(ctx):
     data = ctx.body_or_query()
     state = ctx.state
     org_id = _org_id_param(data)
-    if state.org(org_id) is None or not principal.has_perm("org.read_members", org_id=org_id):
-        raise ApiError("cannot_access_organization", "You can't access this organization",
-                       400, {"orgId": org_id})
+    require_org_perm(ctx, principal, org_id, "org.read_members")
     principal.check_expiration_policy(org_id)
     out = []
     for m in state.members_of(org_id):
@@ -295,10 +294,7 @@ def post_member(ctx):
             or invite_type not in INVITE_TYPES:
         raise invalid_body()
     role = INVITE_TYPES[invite_type]
-    org = state.org(org_id)
-    if org is None or not principal.has_perm("org.invite_user", org_id=org_id):
-        raise ApiError("cannot_access_organization", "You can't access this organization",
-                       400, {"orgId": org_id})
+    require_org_perm(ctx, principal, org_id, "org.invite_user")
     if role == "org_super_admin" and not principal.has_perm("org.update_user_roles",
                                                             org_id=org_id):
         raise _invite_error("NO_RIGHTS")
@@ -323,11 +319,8 @@ def delete_member(ctx):
     email = data.get("email")
     if not isinstance(org_id, str) or not org_id or not is_email(email):
         raise invalid_body()
-    org = state.org(org_id)
     is_self = principal.is_jwt and principal.user["email"].lower() == email.lower()
-    if org is None or (not is_self and not principal.has_perm("org.update_user_roles", org_id=org_id)):
-        raise ApiError("cannot_access_organization", "You can't access this organization",
-                       400, {"orgId": org_id})
+    require_org_perm(ctx, principal, org_id, "org.update_user_roles", allow=is_self)
     user = state.user_by_email(email)
     if user is None:
         raise ApiError("user_not_found", "User not found", 404, {"email": email})
@@ -369,9 +362,7 @@ def get_audit(ctx):
             or limit != int(limit):
         raise invalid_body()
     page, limit = int(page), min(int(limit), 100)
-    if state.org(org_id) is None or not principal.has_perm("org.read_audit", org_id=org_id):
-        raise ApiError("invalid_org_id", "You can't access this organization", 400,
-                       {"orgId": org_id})
+    require_org_perm(ctx, principal, org_id, "org.read_audit", "invalid_org_id")
     principal.check_expiration_policy(org_id)
     rows = [a for a in state.audit if a["org_id"] == org_id]
     if data.get("tableName"):
