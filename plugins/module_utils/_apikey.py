@@ -171,6 +171,8 @@ class ApiKey(Resource):
     def validate(self):
         p = self.params
         self.require_filled("name")
+        if p["id"] is not None and p["id"] < 1:
+            self.fail("id must be the (positive) id of an API key, got %d" % p["id"])
         given, value = self.expires_at_given()
         if given:
             if value is None or value.strip().lower() in NO_EXPIRY:
@@ -356,6 +358,8 @@ class ApiKey(Resource):
             return CREATE_REFUSED
         if err.error == "invalid_apikey" and self._lookup is not None and (err.path or "").startswith("/app"):
             return "lookup_api_key is not a valid API key (unknown or expired)"
+        if err.error == "write_answer_lost" and err.method == "POST":
+            return err.hint + "; the new key's value was only in that answer: run with regenerate: true to get one"
         return super(ApiKey, self).explain(err)
 
     @classmethod

@@ -11,6 +11,7 @@ import re
 
 from urllib.parse import unquote, urlparse
 
+from ansible_collections.capgo.cloud.plugins.module_utils._client import URL_RE
 from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
     Field,
     Resource,
@@ -152,6 +153,9 @@ class App(Resource):
         if problem:
             self.fail(problem)
         self.require_filled("name", "owner_org")
+        for key in ("ios_store_url", "android_store_url"):
+            if self.params.get(key) and not URL_RE.match(self.params[key]):
+                self.fail("%s must be an http(s) URL (or \"\" to clear it), got %r" % (key, self.params[key]))
 
     def normalize(self, key, value):
         if key in ("ios_store_url", "android_store_url") and value == "":

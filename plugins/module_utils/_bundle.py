@@ -181,6 +181,11 @@ class Bundle(AppResource, Resource):
         major = self.params.get("major")
         if major is not None and major < 0:
             self.fail("major must be 0 or more, got %d" % major)
+        if self.name is not None and not self.name.strip():
+            self.fail("version must not be empty")
+        if self.params["state"] == "present" and not SEMVER_RE.match(self.name):
+            self.fail("version %s is not a semantic version (for example 1.4.2 or 2.0.0-beta.1, without a "
+                      "leading v): Capgo registers only those" % self.name)
 
     def desired(self):
         desired = super(Bundle, self).desired()
@@ -261,12 +266,6 @@ class Bundle(AppResource, Resource):
         return [bundle_from_api(row) for row in rows]
 
     # -- present ---------------------------------------------------------
-
-    def check_create(self, desired):
-        super(Bundle, self).check_create(desired)
-        if not SEMVER_RE.match(self.name):
-            self.fail("version %s is not a semantic version (for example 1.4.2 or 2.0.0-beta.1, without a "
-                      "leading v): Capgo registers only those" % self.name)
 
     def check_update(self, before, changes):
         differ = [key for key in IMMUTABLE if key in changes]

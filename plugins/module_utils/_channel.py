@@ -171,6 +171,8 @@ class Channel(AppResource, Resource):
 
     def validate(self):
         self.require_filled("channel")
+        if self.params.get("promote_from") is not None and not self.params["promote_from"].strip():
+            self.fail("promote_from must name a channel of app %s" % self.app_id)
         for (group, key), (low, high, exclusive) in BOUNDS.items():
             value = (self.params.get(group) or {}).get(key)
             if value is None:

@@ -321,8 +321,9 @@ class Info(Operation):
         version = self.params["version"]
 
         def want(device):
-            return ((channel is None or device.get("channel") == channel)
-                    and (version is None or device.get("version_name") == version))
+            if channel is not None and device.get("channel") != channel:
+                return False
+            return version is None or device.get("version_name") == version
 
         device_id = self.params["device_id"]
         if device_id:
@@ -354,8 +355,9 @@ class Info(Operation):
             return []
 
         def want(bundle):
-            return ((channel is None or bundle.get("id") in channel_bundles[channel])
-                    and (version is None or bundle.get("version") == version))
+            if channel is not None and bundle.get("id") not in channel_bundles[channel]:
+                return False
+            return version is None or bundle.get("version") == version
 
         pages = list_bundle_rows(self.client, self.params["app_id"], PAGE_SIZE)
         return self.collect((info_bundle(b, serving, rolling) for b in pages if not b.get("deleted")), want)

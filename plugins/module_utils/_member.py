@@ -228,8 +228,9 @@ class Member(Resource):
         try:
             self.invite(self.invite_role())
         except CapgoAPIError as err:
-            if (err.error != "error_inviting_user_to_organization"
-                    or (err.more_info or {}).get("data") != "ALREADY_INVITED"):
+            invited = (err.more_info or {}).get("data") == "ALREADY_INVITED"
+            already = err.error == "error_inviting_user_to_organization" and invited
+            if not already:
                 raise
             current = self.read()
             if current is None:

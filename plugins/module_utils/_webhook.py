@@ -39,7 +39,8 @@ def url_problem(url):
     try:
         parts = urlsplit(text)
         host = parts.hostname
-        _port = parts.port  # raises ValueError on a bad port
+        if parts.port is not None and not 0 < parts.port < 65536:  # parts.port raises ValueError on a bad port
+            return "it is not a URL (port %s)" % parts.port
     except ValueError as exc:
         return "it is not a URL (%s)" % exc
     if parts.scheme != "https":
