@@ -35,7 +35,7 @@ try:  # requests' own HTTP library, to tell a connection never opened from an an
 except ImportError:  # pragma: no cover - urllib3 comes with requests
     MaxRetryError = NewConnectionError = ConnectTimeoutError = None
 
-COLLECTION_VERSION = "0.1.0"
+COLLECTION_VERSION = "0.2.0"
 DEFAULT_API_URL = "https://api.capgo.app"
 
 # Statuses that mean "not processed, try again later".
