@@ -196,12 +196,10 @@ State().load_seed(yaml.safe_load(open(seed)))
 print('ok: examples/seed.yml loads in the emulator')
 copies = [p for p in ('tests/integration/seed.yml',) if os.path.exists(os.path.join(root, p))]
 defaults = os.path.join(root, 'tests/integration/targets/setup_capgo_emulator/defaults/main.yml')
-a = yaml.safe_load(open(seed))
-b = yaml.safe_load(open(defaults)).get('setup_capgo_emulator_seed')
-if a == b:
-    print('ok: tests/integration/seed.yml == setup_capgo_emulator defaults setup_capgo_emulator_seed')
-else:
-    print('not ok: tests/integration/seed.yml differs from setup_capgo_emulator_seed in %s' % os.path.relpath(defaults, root))
+if not isinstance(yaml.safe_load(open(defaults)).get('setup_capgo_emulator_seed'), str):
+    copies.append(os.path.relpath(defaults, root) + ' (setup_capgo_emulator_seed)')
+if copies:
+    print('not ok: a second copy of the standard seed: %s' % ', '.join(copies))
     sys.exit(1)
 print('ok: no second copy of the standard seed')
 EOF
@@ -215,6 +213,9 @@ ansible_test() {
     venv=$(core_venv "$core")
     local v=()
     [[ "${VERBOSE:-0}" == 1 ]] && v=(-v)
+    # ansible-core and ansible-lint may leave an installed copy of the collection in .ansible/
+    # of the tree; ansible-test would take it for content of the collection.
+    rm -rf "$COLL/.ansible"
     run_child "$COLL" env PATH="$venv/bin:$PATH" VIRTUAL_ENV="$venv" "$venv/bin/ansible-test" "$@" "${v[@]}"
 }
 

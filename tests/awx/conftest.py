@@ -63,6 +63,6 @@ class Emulator:
 
 @pytest.fixture(scope="session")
 def emulator(root):
-    with open(os.path.join(root, "tests", "integration", "seed.yml")) as handle:
+    with open(os.path.join(root, "examples", "seed.yml")) as handle:
         seed = yaml.safe_load(handle)
     return Emulator(_env("CAPGO_AWX_EMULATOR"), seed)
