@@ -234,7 +234,7 @@ integration_targets() {
 }
 
 write_integration_config() {
-    "$VENVS/emulator/bin/python" - "$COLL/tests/integration/seed.yml" "$EMU_URL" \
+    "$VENVS/emulator/bin/python" - "$COLL/tests/integration/seed.yml" "$EMU_URL" "$COLL/tests/emulator" \
         > "$COLL/tests/integration/integration_config.yml" <<'EOF'
 import sys, yaml
 seed = yaml.safe_load(open(sys.argv[1]))
@@ -255,6 +255,9 @@ cfg = {
     'capgo_outsider_session_token': tokens.get('outsider@example.com'),
     'capgo_org_id': orgs.get('Demo org'),
     'capgo_other_org_id': orgs.get('Other org'),
+    # For targets that start an emulator of their own (an HTTPS one, say): its interpreter and sources.
+    'capgo_emulator_python': sys.executable,
+    'capgo_emulator_path': sys.argv[3],
 }
 print('---')
 print(yaml.safe_dump(cfg, default_flow_style=False, sort_keys=False), end='')

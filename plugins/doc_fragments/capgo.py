@@ -28,7 +28,10 @@ options:
     default: https://api.capgo.app
   timeout:
     description:
-      - Timeout of each HTTP request, in seconds.
+      - Timeout of each HTTP request, in seconds; a number greater than V(0).
+      - When a write was sent but its answer did not arrive in time (or the connection dropped
+        before it), the task fails saying that the write may have been applied; running it
+        again reads the current state and converges.
       - If not set, the environment variable E(CAPGO_TIMEOUT) is used.
     type: float
     default: 30
@@ -38,19 +41,25 @@ options:
         502, 503, 504 or a connection error, with exponential backoff and jitter.
       - Only requests Capgo treats as repeatable are retried after 5xx or connection
         errors; 401 is never retried (Capgo locks an address out after 20 failed
-        authentications). Each retry is reported as a warning. V(0) disables retries.
+        authentications). Each retry is reported as a warning.
+      - V(0) or more; V(0) disables retries. A request whose connection could not be
+        opened was never seen by Capgo and is retried whatever its method.
       - If not set, the environment variable E(CAPGO_RETRIES) is used.
     type: int
     default: 5
   validate_certs:
     description:
       - Whether to verify the TLS certificate of O(api_url).
+      - V(false) skips the check entirely (O(ca_path) is then ignored).
+      - Holds even when E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) is set in the environment;
+        with V(true) and no O(ca_path), the bundle those variables name is used.
       - If not set, the environment variable E(CAPGO_VALIDATE_CERTS) is used.
     type: bool
     default: true
   ca_path:
     description:
-      - Path of a CA bundle to verify a private endpoint with.
+      - Path of a CA bundle (PEM) to verify a private endpoint with; it must exist.
+      - Takes precedence over E(REQUESTS_CA_BUNDLE) and E(CURL_CA_BUNDLE).
       - If not set, the environment variable E(CAPGO_CA_PATH) is used.
     type: path
 requirements:

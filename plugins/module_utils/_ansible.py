@@ -100,3 +100,119 @@ def flush_warnings(module, engine):
     for msg in engine.warnings:
         module.warn(msg)
     del engine.warnings[:]
+
+
+# -- capgo_environment ------------------------------------------------------------
+
+ENVIRONMENT_SPEC = dict(
+    organization=dict(type="dict", required=True),
+    members=dict(type="list", elements="dict", default=[]),
+    webhooks=dict(type="list", elements="dict", default=[]),
+    apikeys=dict(type="list", elements="dict", default=[]),
+    apps=dict(type="list", elements="dict", default=[]),
+    purge=dict(type="list", elements="str", default=[],
+               choices=["members", "webhooks", "apikeys", "apps", "channels", "devices"]),
+    parallel=dict(type="int", default=4),
+    session_token=dict(type="str", no_log=True, fallback=(env_fallback, ["CAPGO_SESSION_TOKEN"])),
+)
+# Options of an app item that are sections of their own, not options of capgo_app.
+APP_SECTIONS = ("channels", "bundles", "devices", "keep_bundles")
+
+
+def validate_item(module, declaration, item, supplied, where):
+    """An item's options validated exactly as its module validates them: (params, error lines)."""
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+    if not isinstance(item, dict):
+        return None, ["%s: must be a dict of options, got %r" % (where, item)]
+    clash = sorted(set(item) & (set(supplied) | set(CONNECTION_OPTIONS)))
+    if clash:
+        return None, ["%s: %s is given by the environment, not by the item" % (where, ", ".join(clash))]
+    spec = connection_argument_spec()
+    spec.update(ansible_spec(declaration.argument_spec))
+    params = dict((k, module.params[k]) for k in CONNECTION_OPTIONS)
+    params.update(item)
+    params.update(supplied)
+    result = ArgumentSpecValidator(spec, **declaration.module_kwargs).validate(params)
+    module.no_log_values.update(result._no_log_values)
+    errors = ["%s: %s" % (where, msg) for msg in result.error_messages]
+    return result.validated_parameters, errors
+
+
+def environment_items(module):
+    """The declaration as validated items per kind, and the error lines of those that are not valid."""
+    from ansible_collections.capgo.cloud.plugins.module_utils._environment import KINDS
+
+    p = module.params
+    errors = []
+    sections = dict((k, []) for k in KINDS if k != "organization")
+
+    def add(kind, item, supplied, where):
+        params, problems = validate_item(module, KINDS[kind], item, supplied, where)
+        errors.extend(problems)
+        if not problems:
+            sections[kind].append(params)
+
+    organization, problems = validate_item(module, KINDS["organization"], p["organization"], {}, "organization")
+    errors.extend(problems)
+    for kind in ("members", "webhooks"):
+        for n, item in enumerate(p[kind]):
+            add(kind, item, {"org_id": "00000000-0000-4000-8000-000000000000"}, "%s[%d]" % (kind, n))
+    for n, item in enumerate(p["apikeys"]):
+        supplied = {}
+        if p["session_token"]:
+            # Capgo creates keys and changes bindings for a session only; lookups take the API key.
+            supplied = {"api_key": p["session_token"], "lookup_api_key": p["api_key"]}
+        add("apikeys", dict((k, v) for k, v in item.items() if k not in supplied) if isinstance(item, dict) else item,
+            supplied, "apikeys[%d]" % n)
+    for n, app in enumerate(p["apps"]):
+        where = "apps[%d]" % n
+        if not isinstance(app, dict):
+            errors.append("%s: must be a dict of options, got %r" % (where, app))
+            continue
+        own = dict((k, v) for k, v in app.items() if k not in APP_SECTIONS)
+        add("apps", own, {}, where)
+        app_id = app.get("app_id")
+        for kind in ("channels", "bundles", "devices"):
+            for m, item in enumerate(app.get(kind) or []):
+                add(kind, item, {"app_id": app_id}, "%s.%s[%d]" % (where, kind, m))
+        if app.get("keep_bundles") is not None:
+            add("bundles", {"state": "absent", "keep": app["keep_bundles"]}, {"app_id": app_id},
+                "%s.keep_bundles" % where)
+    return organization, sections, errors
+
+
+def run_environment():
+    """``main()`` of capgo_environment: validate every item, then converge them in one run."""
+    from ansible_collections.capgo.cloud.plugins.module_utils._environment import Environment
+
+    spec = connection_argument_spec()
+    spec.update(ENVIRONMENT_SPEC)
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    organization, sections, errors = environment_items(module)
+    if module.params["parallel"] < 1:
+        errors.insert(0, "parallel must be at least 1, got %d" % module.params["parallel"])
+    if errors:
+        module.fail_json(msg="\n".join(errors), changed=False)
+    client = new_client(module, module.params)
+
+    def client_factory(api_key):
+        extra = new_client(module, dict(module.params, api_key=api_key))
+        extra.warn = engine.warn
+        return extra
+
+    engine = Engine(client, check_mode=module.check_mode, diff=module._diff, client_factory=client_factory)
+    client.warn = engine.warn
+    env = Environment(engine, organization, sections, purge=module.params["purge"],
+                      parallel=module.params["parallel"])
+    errors = env.check()
+    if errors:
+        module.fail_json(msg="\n".join(errors), changed=False)
+    result = env.apply()
+    flush_warnings(module, engine)
+    if not module._diff:
+        result.pop("diff")
+    failures = env.failures()
+    if failures:
+        module.fail_json(msg="\n".join(failures), **result)
+    module.exit_json(**result)

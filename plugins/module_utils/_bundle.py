@@ -76,6 +76,8 @@ def select_cleanup(bundles, keep, in_use, major=None):
 
 class Bundle(Resource):
     resource_key = "bundle"
+    kind = "bundles"
+    identity_options = ("app_id", "version")
     managed = IMMUTABLE + METADATA
     secret_fields = ("session_key",)
     create_required = ("external_url", "checksum")
@@ -106,6 +108,7 @@ class Bundle(Resource):
         self.result["deleted"] = []
         self._channels = None
         self._has_session_key_field = True
+        self.in_use_names = set()
 
     def describe(self):
         return "bundle %s of app %s" % (self.name, self.app_id)
@@ -330,7 +333,10 @@ class Bundle(Resource):
                       "creation time, so their age is unknown; nothing was deleted"
                       % (self.app_id, ", ".join("%s (created_at %r)" % (b.get("name"), b.get("created_at"))
                                                 for b in unknown)))
-        kept, doomed = select_cleanup(scope, keep, set(self.usage()))
+        # In an environment, the bundles its declared channels serve count as served even before
+        # (or, in check mode, without) the channels being written.
+        in_use = set(self.usage()) | set(b.get("id") for b in scope if b.get("name") in self.in_use_names)
+        kept, doomed = select_cleanup(scope, keep, in_use)
         names = [b.get("name") for b in doomed]
         kept_names = [b.get("name") for b in kept]
         self.result["kept"] = kept_names

@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.capgo.cloud.plugins.module_utils._bundle import Bundle
 from ansible_collections.capgo.cloud.plugins.module_utils._engine import Resource, drop_none
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
 from ansible_collections.capgo.cloud.plugins.module_utils._resources import (
@@ -52,6 +53,8 @@ BOUNDS = {
 
 class Channel(Resource):
     resource_key = "channel"
+    kind = "channels"
+    identity_options = ("app_id", "channel")
     managed = ("bundle",) + tuple(CHANNEL_FLAGS) + ("rollout", "auto_pause")
     create_defaults = NEW_CHANNEL
 
@@ -200,13 +203,17 @@ class Channel(Resource):
         wanted = set(n for n in names if n)
         if not wanted:
             return
-        for bundle in self.client.iter_pages("/bundle", params={"app_id": self.app_id},
-                                             empty_errors=("cannot_get_bundle",)):
-            wanted.discard(bundle.get("name"))
-            if not wanted:
-                return
-        self.fail("bundle %s does not exist in app %s (or is deleted)"
-                  % (", ".join(sorted(wanted)), self.app_id))
+        if self.engine.prefer_listings:
+            wanted = set(n for n in wanted if self.find_peer(Bundle, version=n) is None)
+        else:
+            for bundle in self.client.iter_pages("/bundle", params={"app_id": self.app_id},
+                                                 empty_errors=("cannot_get_bundle",)):
+                wanted.discard(bundle.get("name"))
+                if not wanted:
+                    return
+        if wanted:
+            self.fail("bundle %s does not exist in app %s (or is deleted)"
+                      % (", ".join(sorted(wanted)), self.app_id))
 
     def warn_public(self):
         others = []

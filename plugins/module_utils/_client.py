@@ -14,7 +14,10 @@ __metaclass__ = type
 import datetime
 import email.utils
 import json
+import math
+import os
 import random
+import re
 import time
 
 try:
@@ -26,6 +29,11 @@ except ImportError as exc:  # pragma: no cover - exercised only without requests
     requests = None
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = exc
+
+try:  # requests' own HTTP library, to tell a connection never opened from an answer lost
+    from urllib3.exceptions import MaxRetryError, NewConnectionError, ConnectTimeoutError
+except ImportError:  # pragma: no cover - urllib3 comes with requests
+    MaxRetryError = NewConnectionError = ConnectTimeoutError = None
 
 COLLECTION_VERSION = "0.1.0"
 DEFAULT_API_URL = "https://api.capgo.app"
@@ -41,6 +49,82 @@ BACKOFF_BASE = 0.5
 BACKOFF_MAX = 20.0
 PAGE_SIZE = 50
 MASK = "********"
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+CREDENTIAL_RE = re.compile(r"^(Bearer )?[\x21-\x7e]+\Z")
+URL_RE = re.compile(r"^https?://[^/\s?#]+(/\S*)?\Z", re.IGNORECASE)
+
+
+def connection_problems(params):
+    """The first problem with the connection options (a sentence naming the option), or None.
+
+    Pure: checks values only, sends nothing, so a module can fail before its first request.
+    ``params`` holds ``api_key``, ``api_url``, ``timeout``, ``retries``, ``validate_certs``
+    and ``ca_path`` (missing ones are not checked).
+    """
+    api_key = params.get("api_key")
+    if "api_key" in params:
+        if not api_key:
+            return "api_key is empty: set it, or CAPGO_API_KEY / CAPGO_TOKEN in the environment"
+        if not CREDENTIAL_RE.match(api_key):
+            # e.g. a trailing newline from `echo KEY | ansible-vault encrypt_string`; never echo the value
+            return "api_key contains whitespace or control characters (a trailing newline?)"
+    if "api_url" in params and not URL_RE.match(params.get("api_url") or ""):
+        return ("api_url must be an http(s) URL with a host, like https://api.capgo.app, got %r"
+                % (params.get("api_url"),))
+    timeout = params.get("timeout")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                                or not math.isfinite(timeout) or timeout <= 0):
+        return "timeout must be a number of seconds greater than 0, got %r" % (timeout,)
+    retries = params.get("retries")
+    if retries is not None and (isinstance(retries, bool) or not isinstance(retries, int) or retries < 0):
+        return "retries must be 0 (no retry) or more, got %r" % (retries,)
+    ca_path = params.get("ca_path")
+    if ca_path is not None:
+        if not ca_path:
+            return "ca_path is empty: give the path of a CA bundle (PEM file) or of a directory of CA certificates"
+        if params.get("validate_certs", True) and not os.path.exists(ca_path):
+            return "ca_path %s does not exist (it must be a CA bundle, PEM, or a directory of CA certificates)" % ca_path
+    return None
+
+
+def _sent(exc):
+    """Whether a failed request may have reached the server (False: no connection was ever made).
+
+    A refused or timed-out connection, a TLS handshake or proxy failure, or a request that could
+    not even be built was never seen by Capgo. A read timeout, a connection dropped while waiting
+    for the answer, a broken answer, or a failure of an unknown kind: the server may have acted.
+    """
+    exceptions = requests.exceptions
+    if isinstance(exc, (exceptions.ConnectTimeout, exceptions.SSLError, exceptions.ProxyError)):
+        return False
+    if isinstance(exc, (exceptions.Timeout, exceptions.ChunkedEncodingError, exceptions.ContentDecodingError,
+                        exceptions.TooManyRedirects)):
+        return True
+    if isinstance(exc, exceptions.ConnectionError):
+        reason = exc.args[0] if exc.args else None
+        if MaxRetryError is not None and isinstance(reason, MaxRetryError):
+            reason = reason.reason
+        return not (ConnectTimeoutError is not None and isinstance(reason, (ConnectTimeoutError, NewConnectionError)))
+    # InvalidURL, InvalidHeader, MissingSchema...: refused by requests before sending
+    return False
+
+
+def transport_hint(error, method, path, api_url, timed_out=False, timeout=None, tls=False):
+    """The sentence that explains a request that got no answer (API error code ``error``), or None."""
+    if error == "connection_error":
+        if tls:
+            return ("cannot connect to api_url %s: its TLS certificate was not accepted (for a private CA set "
+                    "ca_path to its bundle; validate_certs: false skips the check)" % api_url)
+        return "cannot connect to api_url %s" % api_url
+    why = ("no answer within the timeout of %g s" % timeout) if timed_out and timeout \
+        else "the connection was lost before the answer"
+    if error == "write_answer_lost":
+        return ("Capgo at api_url %s was reached but its answer to %s %s was lost (%s): the write may have been "
+                "applied; run the task again, it reads the current state and converges" % (api_url, method, path, why))
+    if error == "no_answer":
+        return "Capgo at api_url %s was reached but did not answer %s %s (%s)" % (api_url, method, path, why)
+    return None
 
 
 class CapgoAPIError(Exception):
@@ -59,6 +143,8 @@ class CapgoAPIError(Exception):
         self.method = method
         self.path = path
         self.retry_after = retry_after
+        # For a request that got no answer: the sentence explaining what that means (transport_hint).
+        self.hint = None
         super(CapgoAPIError, self).__init__(self.__str__())
 
     def __str__(self):
@@ -116,10 +202,16 @@ class CapgoClient:
         self.warn = warn or (lambda msg: None)
         self.sleep = sleep or time.sleep
         self.session = requests.Session()
-        if ca_path:
-            self.session.verify = ca_path
+        # validate_certs false: no check at all; else ca_path, else the default bundle (which
+        # REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE may name). Passed with every request, because requests
+        # lets those variables override Session.verify (proxies from the environment still apply).
+        if not validate_certs:
+            self.verify = False
+        elif ca_path:
+            self.verify = ca_path
         else:
-            self.session.verify = bool(validate_certs)
+            self.verify = True
+        self.session.verify = self.verify
         agent = "capgo.cloud-ansible/%s" % COLLECTION_VERSION
         if user_agent_extra:
             agent += " %s" % user_agent_extra
@@ -164,6 +256,19 @@ class CapgoClient:
         return CapgoAPIError(response.status_code, "http_%d" % response.status_code,
                              text or (response.reason or ""), None, method, path, retry_after)
 
+    def _transport_error(self, exc, sent, reason, method, path):
+        """The CapgoAPIError of a request that got no answer, with its explaining ``hint``."""
+        if not sent:
+            code, text = "connection_error", "cannot reach %s: %s" % (self.api_url, reason)
+        else:
+            code = "write_answer_lost" if method in WRITE_METHODS else "no_answer"
+            text = "no answer from %s: %s" % (self.api_url, reason)
+        err = CapgoAPIError(None, code, text, None, method, path)
+        err.hint = transport_hint(code, method, path, self.api_url, timeout=self.timeout,
+                                  timed_out=isinstance(exc, requests.exceptions.Timeout),
+                                  tls=isinstance(exc, requests.exceptions.SSLError))
+        return err
+
     # -- requests --------------------------------------------------------
 
     def request(self, method, path, params=None, body=None, idempotent=None):
@@ -189,14 +294,16 @@ class CapgoClient:
             self.request_count += 1
             try:
                 response = self.session.request(method, url, params=params, data=data, headers=headers,
-                                                timeout=self.timeout)
+                                                timeout=self.timeout, verify=self.verify)
             except requests.exceptions.RequestException as exc:
-                safe = isinstance(exc, requests.exceptions.ConnectTimeout)
-                # Only a network that may recover is worth a retry (not a bad URL, header or certificate).
-                transient = (isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout))
+                sent = _sent(exc)
+                # Only a network that may recover is worth a retry (not a bad URL, header or certificate);
+                # a request that never reached the server may be repeated whatever its method.
+                transient = (isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
+                                              requests.exceptions.ChunkedEncodingError))
                              and not isinstance(exc, requests.exceptions.SSLError))
                 reason = self.scrub(exc.__class__.__name__ + ": " + str(exc))
-                if transient and (idempotent or safe) and attempt < self.retries:
+                if transient and (idempotent or not sent) and attempt < self.retries:
                     delay = self._backoff(attempt)
                     if waited + delay <= RETRY_WAIT_BUDGET:
                         attempt += 1
@@ -205,8 +312,7 @@ class CapgoClient:
                                   % (method, path, attempt, self.retries, delay, reason))
                         self.sleep(delay)
                         continue
-                raise CapgoAPIError(None, "connection_error", "cannot reach %s: %s" % (self.api_url, reason),
-                                    None, method, path)
+                raise self._transport_error(exc, sent, reason, method, path)
             body_out = self._parse(response)
             status = response.status_code
             if status < 400:

@@ -10,6 +10,7 @@ __metaclass__ = type
 import datetime
 import time
 
+from ansible_collections.capgo.cloud.plugins.module_utils._channel import Channel
 from ansible_collections.capgo.cloud.plugins.module_utils._engine import Resource
 from ansible_collections.capgo.cloud.plugins.module_utils._client import RETRY_WAIT_BUDGET, CapgoAPIError
 from ansible_collections.capgo.cloud.plugins.module_utils._resources import device_from_api
@@ -119,14 +120,11 @@ class Device(Resource):
 
     def check_channel(self, name):
         """Fail, naming the rule, when the target channel is missing or public (before any write)."""
-        try:
-            data = self.api("GET", "/channel", params={"app_id": self.app_id, "channel": name})
-        except CapgoAPIError as err:
-            if err.status == 400 and err.error == "cannot_find_version":  # Capgo's answer for a missing channel
-                self.fail("channel %s does not exist in app %s: a device can only be pointed at an existing "
-                          "private channel (create it first with capgo.cloud.capgo_channel)" % (name, self.app_id))
-            raise
-        if (data or {}).get("public"):
+        channel = self.find_peer(Channel, channel=name)
+        if channel is None:
+            self.fail("channel %s does not exist in app %s: a device can only be pointed at an existing "
+                      "private channel (create it first with capgo.cloud.capgo_channel)" % (name, self.app_id))
+        if channel.get("public"):
             self.fail("channel %s of app %s is public: Capgo overrides a device only to a private channel (a public "
                       "channel is already the default of every device without an override); use a private channel "
                       "or make this one private" % (name, self.app_id))

@@ -30,10 +30,13 @@ import json
 import re
 import threading
 
-from ansible_collections.capgo.cloud.plugins.module_utils._client import MASK, CapgoAPIError
+from ansible_collections.capgo.cloud.plugins.module_utils._client import (
+    CREDENTIAL_RE,
+    MASK,
+    CapgoAPIError,
+    connection_problems,
+)
 
-CREDENTIAL_RE = re.compile(r"^(Bearer )?[\x21-\x7e]+\Z")
-URL_RE = re.compile(r"^https?://[^/\s?#]+(/\S*)?\Z", re.IGNORECASE)
 APP_ID_RE = re.compile(r"^[a-z0-9]+(\.[\w-]+)+\Z", re.IGNORECASE)
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
@@ -72,16 +75,8 @@ def empty_option(params, names):
 
 
 def connection_problem(params):
-    """Why the connection options cannot work, before any request (a sentence), or None."""
-    if not params.get("api_key"):
-        return "api_key is empty: set it, or CAPGO_API_KEY / CAPGO_TOKEN in the environment"
-    if not CREDENTIAL_RE.match(params["api_key"]):
-        # e.g. a trailing newline from `echo KEY | ansible-vault encrypt_string`; never echo the value
-        return "api_key contains whitespace or control characters (a trailing newline?)"
-    if not URL_RE.match(params.get("api_url") or ""):
-        return ("api_url must be an http(s) URL with a host, like https://api.capgo.app, got %r"
-                % (params.get("api_url"),))
-    return None
+    """Why the connection options cannot work, before any request (a sentence naming the option), or None."""
+    return connection_problems(params)
 
 
 def get_or_none(call, missing, status=None):
@@ -119,28 +114,50 @@ class Failure(Exception):
 class Engine(object):
     """What the operations of one run share: client, modes, warnings, listings."""
 
-    def __init__(self, client, check_mode=False, diff=False):
+    def __init__(self, client, check_mode=False, diff=False, client_factory=None):
         self.client = client
+        self.client_factory = client_factory
+        self.clients = {client.api_key: client}
         self.check_mode = check_mode
         self.diff = diff
         self.warnings = []
         self.listings = {}
+        self.loading = {}
+        # What check mode predicts for the resources of this run, by (kind, identity): the
+        # items after them see what a real run would have written (a device's new channel).
+        self.predicted = {}
         # Many resources in one run: read each kind once per scope (Resource.lookup).
         self.prefer_listings = False
         self.lock = threading.Lock()
 
     def warn(self, msg):
         with self.lock:
-            self.warnings.append(self.client.scrub(msg))
+            for client in self.clients.values():
+                msg = client.scrub(msg)
+            self.warnings.append(msg)
+
+    def client_for(self, api_key):
+        """The client of ``api_key``: the run's own, or one more (a session token beside an API key)."""
+        if not api_key or api_key == self.client.api_key or self.client_factory is None:
+            return self.client
+        with self.lock:
+            if api_key not in self.clients:
+                self.clients[api_key] = self.client_factory(api_key)
+            return self.clients[api_key]
 
     def listing(self, key, load):
         """``load()`` once per ``key`` (a kind and its scope) for this run; later calls reuse it."""
         with self.lock:
             if key in self.listings:
                 return self.listings[key]
-        value = load()
-        with self.lock:
-            return self.listings.setdefault(key, value)
+            key_lock = self.loading.setdefault(key, threading.Lock())
+        with key_lock:  # concurrent items of one scope wait for one listing
+            with self.lock:
+                if key in self.listings:
+                    return self.listings[key]
+            value = load()
+            with self.lock:
+                return self.listings.setdefault(key, value)
 
     def forget(self, key):
         with self.lock:
@@ -166,7 +183,7 @@ class Operation(object):
 
     def __init__(self, engine, params):
         self.engine = engine
-        self.client = engine.client
+        self.client = engine.client_for(params.get("api_key"))
         self.params = params
         self.check_mode = engine.check_mode
         self.result = dict(changed=False)
@@ -206,9 +223,7 @@ class Operation(object):
             return "Capgo locked this address out after too many failed authentications (15 minutes)"
         if err.error == "too_many_requests":
             return "Capgo rate-limited the request; run again later"
-        if err.error == "connection_error":
-            return "cannot connect to api_url %s" % self.client.api_url
-        return None
+        return err.hint  # a request that got no answer (connection_error, no_answer, write_answer_lost)
 
     def api_failure(self, err):
         # The resource's own explanation first, else the shared one for auth, rate limits, network.
@@ -338,6 +353,7 @@ class Resource(Operation):
     # environment, and the options that scope one listing of this kind (``("app_id",)``).
     kind = None
     scope_options = ()
+    known_absent = False
 
     @classmethod
     def list_all(cls, op, scope):
@@ -362,6 +378,8 @@ class Resource(Operation):
     def lookup(self):
         """The current state: from this run's listing of the scope when the engine prefers
         listings (one request per kind and scope for many resources), else ``read()``."""
+        if self.known_absent:
+            return None  # its parent is only predicted (check mode): it cannot exist yet
         if not self.engine.prefer_listings or self.kind is None:
             return self.read()
         scope = dict((o, self.params.get(o)) for o in self.scope_options)
@@ -370,6 +388,16 @@ class Resource(Operation):
         if states is None:
             return self.read()
         return find_one(states, self.matches, self.ambiguous)
+
+    def find_peer(self, declaration, **identity):
+        """Another resource of this run (the channel a device points at): what check mode
+        predicted for it, else its current state (from the run's listing, or read on its own)."""
+        peer = declaration(self.engine, dict(self.params, **identity))
+        key = (declaration.kind, peer.identity())
+        with self.engine.lock:
+            if key in self.engine.predicted:
+                return self.engine.predicted[key]
+        return peer.lookup()
 
     def ambiguous(self, hits):
         ids = ", ".join(sorted("%s" % h.get("id") for h in hits))
@@ -382,6 +410,7 @@ class Resource(Operation):
         self.reveal = set()
         self.before = None
         self.after = None
+        self.planned = {}  # what present() decided to write: the desired state, or the changes
         super(Resource, self).__init__(engine, params)
 
     @property
@@ -521,6 +550,7 @@ class Resource(Operation):
 
     def present(self, before):
         desired = self.desired()
+        self.planned = desired
         if before is None:
             self.check_create(desired)
             self.result["changed"] = True
@@ -528,6 +558,7 @@ class Resource(Operation):
                 return self.predict_create(desired)
             return self.create(desired)
         changes = self.compare(before, desired)
+        self.planned = changes
         if not changes:
             return before
         self.check_update(before, changes)
@@ -552,6 +583,9 @@ class Resource(Operation):
         else:
             after = self.present(before)
         self.after = after
+        if self.check_mode and self.kind and self.result.get("changed"):
+            with self.engine.lock:
+                self.engine.predicted[(self.kind, self.identity())] = after
         self.finish(before, after)
 
     def finish(self, before, after):

@@ -1,4 +1,5 @@
-"""CLI: python -m capgo_emulator --host 127.0.0.1 --port 8787 --seed FILE [--db FILE]."""
+"""CLI: python -m capgo_emulator --host 127.0.0.1 --port 8787 --seed FILE [--db FILE]
+[--tls-cert FILE --tls-key FILE | --tls self-signed [--tls-ca-out FILE]]."""
 
 import argparse
 import json
@@ -12,6 +13,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from .app import EmulatorApp, is_loopback_host
 from .errors import SeedError
 from .state import State
+from .tls import TlsError, build_context, wrap_server
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -44,7 +46,24 @@ def main(argv=None):
     parser.add_argument("--db", help="SQLite file keeping the state across restarts")
     parser.add_argument("--enable-control", action="store_true",
                         help="serve /_emulator/* even when not listening on loopback")
+    parser.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this certificate (PEM)")
+    parser.add_argument("--tls-key", metavar="FILE", help="private key of --tls-cert (PEM)")
+    parser.add_argument("--tls", choices=["self-signed"],
+                        help="serve HTTPS with a throwaway certificate made for --host")
+    parser.add_argument("--tls-ca-out", metavar="FILE",
+                        help="with --tls self-signed: write its certificate (PEM) there")
     args = parser.parse_args(argv)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
+    if args.tls and args.tls_cert:
+        parser.error("--tls self-signed and --tls-cert/--tls-key exclude each other")
+    if args.tls_ca_out and not args.tls:
+        parser.error("--tls-ca-out needs --tls self-signed")
+    try:
+        tls_context = build_context(args)
+    except TlsError as exc:
+        sys.stderr.write("capgo-emulator: %s\n" % exc)
+        return 2
 
     state = State(db_path=args.db)
     seed = None
@@ -79,6 +98,8 @@ def main(argv=None):
                          % (args.host, args.port, exc.strerror or exc))
         return 1
     server.daemon_threads = True
+    if tls_context is not None:
+        wrap_server(server, tls_context)
 
     def stop(signum, frame):
         threading.Thread(target=server.shutdown, daemon=True).start()
@@ -86,7 +107,9 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     host = args.host if ":" not in args.host else "[%s]" % args.host
-    sys.stdout.write("capgo-emulator listening on http://%s:%d\n" % (host, server.server_port))
+    scheme = "https" if tls_context is not None else "http"
+    sys.stdout.write("capgo-emulator listening on %s://%s:%d\n"
+                     % (scheme, host, server.server_port))
     sys.stdout.flush()
     try:
         server.serve_forever()

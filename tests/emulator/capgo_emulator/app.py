@@ -2,7 +2,6 @@
 
 import ipaddress
 import json
-import math
 import re
 import socket
 import sys
@@ -11,12 +10,12 @@ import time
 import traceback
 import uuid
 
-from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from . import auth
 from .errors import ApiError, SeedError
+from .jsvalues import js_json_loads, js_object_keys_count, js_truthy, json_dumps
 from .routes import load_routes
 
 NOT_FOUND_BODY = {"error": "not_found", "message": "Not found"}
@@ -28,67 +27,6 @@ FAULT_CODES = {
     502: ("bad_gateway", "Bad gateway"), 503: ("service_unavailable", "Service unavailable"),
     504: ("gateway_timeout", "Gateway timeout"),
 }
-
-
-_MAX_DOUBLE = sys.float_info.max
-
-
-def _js_int(text):
-    """An integer literal the way JavaScript's JSON.parse reads it (a double; huge -> ±Infinity)."""
-    try:
-        value = int(text)
-    except ValueError:  # more digits than Python converts: certainly beyond a double
-        return float(text)
-    if abs(value) > _MAX_DOUBLE:
-        return math.inf if value > 0 else -math.inf
-    return value
-
-
-def _reject_constant(name):
-    raise ValueError("%s is not JSON" % name)
-
-
-def js_json_loads(text):
-    """json.loads with JavaScript JSON.parse semantics: no NaN/Infinity literals, numbers
-    beyond a double become ±Infinity."""
-    return json.loads(text, parse_int=_js_int, parse_constant=_reject_constant)
-
-
-def js_truthy(value):
-    if value is None or value is False:
-        return False
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value != 0 and not (isinstance(value, float) and math.isnan(value))
-    if isinstance(value, str):
-        return value != ""
-    return True  # true, arrays and objects (even empty ones)
-
-
-def js_object_keys_count(value):
-    """`!body || Object.keys(body).length === 0` -> 0 (empty), else the key count."""
-    if not js_truthy(value):
-        return 0
-    if isinstance(value, (dict, list, str)):
-        return len(value)
-    return 0  # numbers and booleans have no own keys
-
-
-def _js_finite(value):
-    """JSON.stringify writes NaN and ±Infinity as null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _js_finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_js_finite(v) for v in value]
-    return value
-
-
-def json_dumps(body):
-    try:
-        return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    except ValueError:
-        return json.dumps(_js_finite(body), separators=(",", ":"), ensure_ascii=False)
 
 
 def json_response(status, body, headers=None):
@@ -257,24 +195,20 @@ class EmulatorApp:
                 return rule
         return None
 
-    def _fault_response(self, request, environ, rule):
-        if rule["delay_ms"]:
-            time.sleep(rule["delay_ms"] / 1000.0)
-        if rule["drop"]:
-            self._log(request, rule["status"], None)
-            sock = environ.get("werkzeug.socket")
-            if sock is not None:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-            return None
-        if rule["status"] is None:
-            return "serve"
+    @staticmethod
+    def _drop(environ):
+        """Close the client's connection without an answer."""
+        sock = environ.get("werkzeug.socket")
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    @staticmethod
+    def _fault_answer(rule):
+        """(status, logged body, Response) of a rule's status answer."""
         status = rule["status"]
-        headers = {}
-        if rule["retry_after"] is not None:
-            headers["Retry-After"] = str(rule["retry_after"])
         if rule["body"] is not None:
             raw = rule["body"]
             try:
@@ -282,32 +216,51 @@ class EmulatorApp:
                 mimetype = "application/json"
             except ValueError:
                 parsed, mimetype = None, "text/plain"
-            self._log(request, status, parsed)
             resp = Response(raw, status=status, mimetype=mimetype)
         else:
             code, message = FAULT_CODES.get(status, ("emulated_fault", "Emulated fault"))
-            body = {"error": code, "message": message, "moreInfo": {}}
-            self._log(request, status, body)
-            resp = Response(json_dumps(body), status=status, mimetype="application/json")
-        for key, value in headers.items():
-            resp.headers[key] = value
-        return resp
+            parsed = {"error": code, "message": message, "moreInfo": {}}
+            resp = Response(json_dumps(parsed), status=status, mimetype="application/json")
+        if rule["retry_after"] is not None:
+            resp.headers["Retry-After"] = str(rule["retry_after"])
+        return status, parsed, resp
+
+    def _apply_fault(self, request, environ, rule, served=None):
+        """The rule's answer: None for a dropped connection, a Response otherwise. ``served``
+        (status, body, Response) is the real answer of an ``after`` rule, sent when the rule
+        only delays."""
+        if rule["delay_ms"]:
+            time.sleep(rule["delay_ms"] / 1000.0)
+        if rule["drop"]:
+            self._log(request, rule["status"], None)
+            self._drop(environ)
+            return None
+        if rule["status"] is None:
+            answer = served
+        else:
+            answer = self._fault_answer(rule)
+        self._log(request, answer[0], answer[1])
+        return answer[2]
 
     # ------------------------------------------------------------ API
     def serve_api(self, request, environ):
         rule = self._take_fault(request.method, request.path)
-        if rule is not None:
-            result = self._fault_response(request, environ, rule)
-            if result != "serve":
-                return result
+        if rule is not None and not rule["after"]:
+            if rule["drop"] or rule["status"] is not None:
+                return self._apply_fault(request, environ, rule)
+            time.sleep(rule["delay_ms"] / 1000.0)  # only a delay: then served normally
+        served = self._serve(request, environ)
+        if rule is not None and rule["after"]:
+            return self._apply_fault(request, environ, rule, served)
+        self._log(request, served[0], served[1])
+        return served[2]
+
+    def _serve(self, request, environ):
+        """Route and run the request (its change applied and saved): (status, body, Response)."""
         try:
             endpoint, args = self.url_map.bind_to_environ(environ).match()
-        except HTTPException:
-            self._log(request, 404, NOT_FOUND_BODY)
-            return json_response(404, NOT_FOUND_BODY)
-        except Exception:  # pragma: no cover - defensive
-            self._log(request, 404, NOT_FOUND_BODY)
-            return json_response(404, NOT_FOUND_BODY)
+        except Exception:  # werkzeug's NotFound/MethodNotAllowed, or a malformed path
+            return 404, NOT_FOUND_BODY, json_response(404, NOT_FOUND_BODY)
         handler = self.handlers[endpoint]
         state = self.state
         with state.lock:
@@ -335,7 +288,6 @@ class EmulatorApp:
                                  % (request.method, request.path))
                 status, body, headers = 500, dict(UNKNOWN_ERROR_BODY), {}
                 payload = json_dumps(body)
-            self._log(request, status, body)
             if request.method not in ("GET", "HEAD"):
                 try:
                     state.save()
@@ -345,7 +297,7 @@ class EmulatorApp:
         resp = Response(payload, status=status, mimetype="application/json")
         for key, value in (headers or {}).items():
             resp.headers[key] = str(value)
-        return resp
+        return status, body, resp
 
     # ------------------------------------------------------------ control
     def control(self, request):
@@ -442,6 +394,9 @@ class EmulatorApp:
         if body is not None and not isinstance(body, str):
             body = json_dumps(body)
         drop = bool(data.get("drop"))
+        after = data.get("after", False)
+        if not isinstance(after, bool):
+            return bad("after must be true or false")
         if status is None and not drop and not delay_ms:
             status = 503
         if isinstance(retry_after, float) and retry_after.is_integer():
@@ -451,6 +406,6 @@ class EmulatorApp:
             rule = {"id": self._fault_seq, "method": method, "path": pattern, "regex": regex,
                     "status": status, "times": times, "remaining": times,
                     "retry_after": retry_after, "delay_ms": delay_ms, "body": body,
-                    "drop": drop}
+                    "drop": drop, "after": after}
             self.faults.append(rule)
         return json_response(200, {"status": "ok", "id": rule["id"]})

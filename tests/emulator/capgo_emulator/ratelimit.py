@@ -8,6 +8,7 @@ import math
 import os
 
 from .errors import ApiError
+from .jsvalues import js_truthy
 
 FAILED_AUTH_LIMIT = int(os.environ.get("RATE_LIMIT_FAILED_AUTH", "20"))
 FAILED_AUTH_WINDOW = 15 * 60
@@ -16,12 +17,15 @@ APIKEY_WINDOW = 60
 DEVICE_OP_LIMIT = 5           # per (app, device, operation) per second
 DEVICE_OP_WINDOW = 1.0
 DEVICE_SAME_SET_WINDOW = 60   # same (app, device, channel) POST /device
+DEVICE_IP_LIMIT = int(os.environ.get("RATE_LIMIT_CHANNEL_SELF_IP", "1000"))  # per (app, IP)
+DEVICE_IP_WINDOW = 60
 
 
 def too_many(reason, reset_at, now, **extra):
-    """A 429 ApiError with Capgo's body and Retry-After / X-RateLimit-Reset headers."""
-    retry = max(1, int(math.ceil(reset_at - now)))
-    more = {"reason": reason}
+    """A 429 ApiError with Capgo's body (simpleRateLimit + buildRateLimitInfo) and its
+    Retry-After / X-RateLimit-Reset headers; ``reason`` None leaves the field out."""
+    retry = max(0, int(math.ceil(reset_at - now)))
+    more = {"reason": reason} if reason is not None else {}
     more.update({k: v for k, v in extra.items() if v is not None})
     more["rateLimitResetAt"] = int(reset_at * 1000)
     more["retryAfterSeconds"] = retry
@@ -63,28 +67,53 @@ def check_apikey(state, key, now):
         raise too_many("api_key_rate_limit_exceeded", rec["until"], now, apikey_id=key["id"])
 
 
-# ------------------------------------------------------------------ /device helpers
-def check_device_op(state, app_id, device_id, op, now):
-    """At most 5 calls per second per (app, device, operation); raises 429 beyond."""
-    bucket = _bucket(state, "device_op")
-    k = (app_id, device_id, op)
-    hits = [t for t in bucket.get(k, []) if now - t < DEVICE_OP_WINDOW]
-    if len(hits) >= DEVICE_OP_LIMIT:
-        bucket[k] = hits
-        raise too_many("device_rate_limit_exceeded", hits[0] + DEVICE_OP_WINDOW, now,
-                       app_id=app_id, device_id=device_id, operation=op)
-    hits.append(now)
-    bucket[k] = hits
+# ------------------------------------------------------------------ /device
+# device/index.ts: before the handler, the per-(app, IP) limit when app_id is set, then the
+# per-(app, device, operation) limit (and for a set with a channel the 60 s same-set rule) when
+# both app_id and device_id are set, on the raw input; the handler's own validation comes after.
+# Every request that reaches the handler is recorded, refused or not; a 429 from these checks
+# is not.
+def _key(value):
+    return value if isinstance(value, str) else repr(value)
 
 
-def check_device_same_set(state, app_id, device_id, channel, now):
-    """429 when the same (app, device, channel) POST was attempted within 60 s."""
-    last = _bucket(state, "device_set").get((app_id, device_id, channel))
-    if last is not None and now - last < DEVICE_SAME_SET_WINDOW:
-        raise too_many("channel_set_rate_limit_exceeded", last + DEVICE_SAME_SET_WINDOW, now,
-                       app_id=app_id, device_id=device_id, channel=channel)
+def _window_limited(rec, limit, now):
+    return rec is not None and rec["reset_at"] > now and rec["count"] >= limit
 
 
-def record_device_same_set(state, app_id, device_id, channel, now):
-    """Record a POST /device attempt (call it in a ``finally``: counts even on failure)."""
-    _bucket(state, "device_set")[(app_id, device_id, channel)] = now
+def _window_count(bucket, key, window, now):
+    rec = bucket.get(key)
+    if rec is None or rec["reset_at"] <= now:
+        rec = {"count": 0, "reset_at": now + window}
+        bucket[key] = rec
+    rec["count"] += 1
+
+
+def check_device(state, ip, op, app_id, device_id, channel, now):
+    """Raise the 429 of device/index.ts when a limit is reached (``op``: set, get, delete)."""
+    if js_truthy(app_id) and ip != "unknown":
+        rec = _bucket(state, "device_ip").get((_key(app_id), ip))
+        if _window_limited(rec, DEVICE_IP_LIMIT, now):
+            raise too_many("ip_rate_limit_exceeded", rec["reset_at"], now, app_id=app_id)
+    if not (js_truthy(app_id) and js_truthy(device_id)):
+        return
+    key = (_key(app_id), _key(device_id), op)
+    rec = _bucket(state, "device_op").get(key)
+    if _window_limited(rec, DEVICE_OP_LIMIT, now):
+        raise too_many(None, rec["reset_at"], now, app_id=app_id, device_id=device_id)
+    if op == "set" and js_truthy(channel):
+        last = _bucket(state, "device_set").get(key[:2] + (_key(channel),))
+        if last is not None and now - last < DEVICE_SAME_SET_WINDOW:
+            raise too_many(None, last + DEVICE_SAME_SET_WINDOW, now, app_id=app_id,
+                           device_id=device_id)
+
+
+def record_device(state, ip, op, app_id, device_id, channel, now):
+    """Count a request the handler saw (call it in a ``finally``)."""
+    if js_truthy(app_id) and js_truthy(device_id):
+        key = (_key(app_id), _key(device_id), op)
+        _window_count(_bucket(state, "device_op"), key, DEVICE_OP_WINDOW, now)
+        if op == "set" and js_truthy(channel):
+            _bucket(state, "device_set")[key[:2] + (_key(channel),)] = now
+    if js_truthy(app_id) and ip != "unknown":
+        _window_count(_bucket(state, "device_ip"), (_key(app_id), ip), DEVICE_IP_WINDOW, now)

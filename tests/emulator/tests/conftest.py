@@ -31,6 +31,9 @@ class Emulator:
         self.base_url = base_url
         self.output_line = output_line
         self.session = requests.Session()
+        # CA file trusted over HTTPS; passed with each request, since REQUESTS_CA_BUNDLE in
+        # the environment would override a Session.verify
+        self.verify = True
 
     # ---------------------------------------------------------- API calls
     def call(self, method, path, key=None, json=None, params=None, headers=None, data=None,
@@ -42,7 +45,7 @@ class Emulator:
         hdrs = dict(headers or {})
         if key is not None:
             hdrs[header] = key
-        kwargs = {"params": params, "headers": hdrs, "timeout": timeout}
+        kwargs = {"params": params, "headers": hdrs, "timeout": timeout, "verify": self.verify}
         if json is not None:
             kwargs["json"] = json
         elif data is not None:
@@ -52,7 +55,7 @@ class Emulator:
     # ---------------------------------------------------------- control
     def _control(self, method, path, body=None):
         resp = self.session.request(method, self.base_url + "/_emulator" + path,
-                                    json=body, timeout=30)
+                                    json=body, timeout=30, verify=self.verify)
         assert resp.status_code == 200, (path, resp.status_code, resp.text)
         return resp.json()
 
@@ -94,15 +97,18 @@ def emulator_command(*args):
     return [sys.executable, "-m", "capgo_emulator", *args]
 
 
-def emulator_env():
+def emulator_env(extra=None):
     env = dict(os.environ)
+    env.update(extra or {})
     env["PYTHONPATH"] = EMULATOR_DIR + os.pathsep + env.get("PYTHONPATH", "")
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
 
-def start_emulator(seed=None, seed_path=None, tmp_path=None, extra_args=(), host="127.0.0.1"):
-    """Start ``python -m capgo_emulator --port 0``; returns an Emulator (call .stop())."""
+def start_emulator(seed=None, seed_path=None, tmp_path=None, extra_args=(), host="127.0.0.1",
+                   verify=None, env=None):
+    """Start ``python -m capgo_emulator --port 0``; returns an Emulator (call .stop()).
+    ``verify`` (a CA file) is what the Emulator's own session trusts over HTTPS."""
     args = ["--host", host, "--port", "0"]
     if seed is not None:
         seed_path = os.path.join(str(tmp_path), "seed-%d.json" % time.monotonic_ns())
@@ -111,15 +117,19 @@ def start_emulator(seed=None, seed_path=None, tmp_path=None, extra_args=(), host
     if seed_path is not None:
         args += ["--seed", str(seed_path)]
     args += list(extra_args)
-    proc = subprocess.Popen(emulator_command(*args), cwd=EMULATOR_DIR, env=emulator_env(),
+    proc = subprocess.Popen(emulator_command(*args), cwd=EMULATOR_DIR, env=emulator_env(env),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = proc.stdout.readline()
-    if not line.startswith("capgo-emulator listening on http://"):
+    if not line.startswith(("capgo-emulator listening on http://",
+                            "capgo-emulator listening on https://")):
         proc.kill()
         out, err = proc.communicate()
         raise RuntimeError("emulator did not start: %r %s %s" % (line, out, err))
     base_url = line.strip().split(" on ", 1)[1]
-    return Emulator(proc, base_url, line.strip())
+    emulator = Emulator(proc, base_url, line.strip())
+    if verify is not None:
+        emulator.verify = verify
+    return emulator
 
 
 @pytest.fixture(scope="session")

@@ -199,6 +199,19 @@ def test_update_errors(emu):
         (401, "cannot_access_app")
 
 
+@pytest.mark.parametrize("body", [{"owner_org": ORG1}, {"app_id": "com.other.id"},
+                                  {"unknown": 1}, {"name": None}])
+def test_update_without_an_updatable_field(emu, body):
+    # app/put.ts updates nothing and `.single()` fails (tests/app-error-cases.test.ts)
+    before = emu.call("GET", "/app/" + APP, key=KEY_SUPER).json()
+    assert err(emu.call("PUT", "/app/" + APP, key=KEY_SUPER, json=body)) == \
+        (400, "cannot_update_app")
+    assert emu.call("GET", "/app/" + APP, key=KEY_SUPER).json() == before
+    # the permission is still checked first
+    assert err(emu.call("PUT", "/app/" + APP, key=KEY_READER, json=body)) == \
+        (401, "cannot_access_app")
+
+
 # ------------------------------------------------------------------ DELETE
 def test_delete_cascades_and_not_idempotent(emu):
     r = emu.call("DELETE", "/app/" + APP, key=KEY_SUPER)

@@ -275,6 +275,58 @@ def test_fault_delay_with_status(emu):
     assert r.headers["Retry-After"] == "1"
 
 
+def _app_ids(emu):
+    return [a["app_id"] for a in emu.state().get("apps", [])]
+
+
+def test_fault_after_drop_applies_the_write_and_loses_the_answer(emu):
+    emu.add_fault(method="POST", path="^/app$", drop=True, after=True, times=1)
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.post(emu.base_url + "/app", headers={"authorization": KEY_SUPER}, timeout=10,
+                      json={"app_id": "com.lost.answer", "name": "Lost", "owner_org": ORG1})
+    assert "com.lost.answer" in _app_ids(emu)
+    assert emu.requests_log() == [{"method": "POST", "path": "/app", "query": {},
+                                   "status": None, "error": None}]
+    # the rule is used up: a retry is served (and finds the app)
+    r = emu.call("POST", "/app", key=KEY_SUPER,
+                 json={"app_id": "com.lost.answer", "name": "Lost", "owner_org": ORG1})
+    assert r.status_code == 409
+
+
+def test_fault_after_status_applies_the_write(emu):
+    emu.add_fault(method="POST", path="^/app$", status=504, after=True, retry_after=2)
+    r = emu.call("POST", "/app", key=KEY_SUPER,
+                 json={"app_id": "com.after.status", "name": "After", "owner_org": ORG1})
+    assert_error(r, 504, "gateway_timeout")
+    assert r.headers["Retry-After"] == "2"
+    assert "com.after.status" in _app_ids(emu)
+    assert [(e["status"], e["error"]) for e in emu.requests_log()] == [(504, "gateway_timeout")]
+
+
+def test_fault_after_delay_answers_late_with_the_real_answer(emu):
+    emu.add_fault(method="POST", path="^/app$", status=None, delay_ms=1500, after=True)
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        requests.post(emu.base_url + "/app", headers={"authorization": KEY_SUPER}, timeout=0.5,
+                      json={"app_id": "com.after.delay", "name": "Late", "owner_org": ORG1})
+    assert "com.after.delay" in _app_ids(emu)  # applied before the delay started
+    time.sleep(1.2)
+    assert [(e["status"], e["error"]) for e in emu.requests_log()] == [(200, None)]
+
+
+def test_fault_before_is_not_applied(emu):
+    emu.add_fault(method="POST", path="^/app$", status=503)
+    r = emu.call("POST", "/app", key=KEY_SUPER,
+                 json={"app_id": "com.before.fault", "name": "Before", "owner_org": ORG1})
+    assert_error(r, 503, "service_unavailable")
+    assert "com.before.fault" not in _app_ids(emu)
+
+
+def test_fault_after_must_be_boolean(emu):
+    r = requests.post(emu.base_url + "/_emulator/faults",
+                      json={"path": "^/app", "status": 503, "after": "yes"}, timeout=10)
+    assert r.status_code == 400 and r.json()["error"] == "invalid_fault"
+
+
 def test_faults_cleared(emu):
     emu.add_fault(path=".*", status=503, times=5)
     emu.clear_faults()

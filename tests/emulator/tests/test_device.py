@@ -4,6 +4,8 @@ import copy
 
 import pytest
 
+from capgo_emulator import ratelimit
+from conftest import start_emulator
 from emu_seed import (APP, APP2, APP_OUT, DEFAULT_SEED, DEVICE1, DEVICE2, KEY_APP_DEV,
                       KEY_CHANNEL_ADMIN, KEY_MEMBER, KEY_READER, KEY_SUPER, KEY_UPLOADER)
 
@@ -249,6 +251,77 @@ def test_device_ops_5_per_second(emu):
                     params={"app_id": APP, "device_id": DEVICE1}).status_code == 200
     emu.advance(1.5)
     assert get(emu, device_id=DEVICE1).status_code == 200
+
+
+@pytest.mark.parametrize("method,make", [
+    ("POST", lambda i: {"json": {"app_id": "not a valid id", "device_id": "d-x", "channel": "c%d" % i}}),
+    ("GET", lambda i: {"params": {"app_id": "not a valid id", "device_id": "d-x"}}),
+    ("DELETE", lambda i: {"params": {"app_id": "not a valid id", "device_id": "d-x"}}),
+])
+def test_rate_limit_comes_before_validation_and_refused_requests_count(emu, method, make):
+    # device/index.ts: the limit is checked on the raw input before the handler validates it,
+    # and every request the handler saw is recorded, also the ones it refused
+    for i in range(5):
+        r = emu.call(method, "/device", key=KEY_SUPER, **make(i))
+        assert r.status_code == 400 and r.json()["error"] == "invalid_app_id", r.text
+    r = emu.call(method, "/device", key=KEY_SUPER, **make(5))
+    body = err(r, 429, "too_many_requests")
+    assert set(body["moreInfo"]) == {"app_id", "device_id", "rateLimitResetAt", "retryAfterSeconds"}
+    assert body["moreInfo"]["device_id"] == "d-x"
+
+
+def test_rate_limit_also_refuses_a_caller_without_rights(emu):
+    for _request in range(5):
+        err(get(emu, key=KEY_MEMBER, device_id=DEVICE1), 400, "cannot_access_app")
+    err(get(emu, key=KEY_MEMBER, device_id=DEVICE1), 429, "too_many_requests")
+
+
+def test_same_set_answer_has_no_reason_and_a_429_does_not_restart_the_window(emu):
+    body = {"app_id": APP, "device_id": DEVICE1, "channel": "beta"}
+    assert post(emu, body).status_code == 200
+    emu.advance(30)
+    r = post(emu, body)
+    e = err(r, 429, "too_many_requests")
+    assert "reason" not in e["moreInfo"]
+    assert e["moreInfo"]["app_id"] == APP and e["moreInfo"]["device_id"] == DEVICE1
+    assert r.headers["Retry-After"] == str(e["moreInfo"]["retryAfterSeconds"]) == "30"
+    emu.advance(31)  # 61 s after the first set, 31 s after the refused one
+    assert post(emu, body).status_code == 200
+
+
+def test_op_limit_answer_has_no_reason(emu):
+    for _request in range(5):
+        get(emu, device_id=DEVICE1)
+    e = err(get(emu, device_id=DEVICE1), 429, "too_many_requests")
+    assert "reason" not in e["moreInfo"]
+
+
+def test_retry_after_may_be_zero():
+    exc = ratelimit.too_many(None, 100.0, 100.0, app_id=APP)
+    assert exc.headers["Retry-After"] == "0" and exc.body()["moreInfo"] == {
+        "app_id": APP, "rateLimitResetAt": 100000, "retryAfterSeconds": 0}
+
+
+def test_ip_rate_limit_per_app(tmp_path):
+    server = start_emulator(seed=DEFAULT_SEED, tmp_path=tmp_path,
+                            env={"RATE_LIMIT_CHANNEL_SELF_IP": "3"})
+    try:
+        ip = {"cf-connecting-ip": "203.0.113.9"}
+        for i in range(3):
+            r = server.call("GET", "/device", key=KEY_SUPER, headers=ip,
+                            params={"app_id": APP, "device_id": "ip-%d" % i})
+            assert r.status_code in (200, 404), r.text
+        r = server.call("GET", "/device", key=KEY_SUPER, headers=ip, params={"app_id": APP})
+        e = err(r, 429, "too_many_requests")
+        assert e["moreInfo"]["reason"] == "ip_rate_limit_exceeded" and e["moreInfo"]["app_id"] == APP
+        # another app, or another address, has its own budget
+        assert server.call("GET", "/device", key=KEY_SUPER, headers=ip,
+                           params={"app_id": APP2}).status_code == 200
+        assert server.call("GET", "/device", key=KEY_SUPER,
+                           headers={"cf-connecting-ip": "203.0.113.10"},
+                           params={"app_id": APP}).status_code == 200
+    finally:
+        server.stop()
 
 
 # ------------------------------------------------------------------ DELETE

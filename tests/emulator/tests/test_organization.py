@@ -2,6 +2,8 @@
 
 import copy
 
+import pytest
+
 from emu_seed import (ADMIN, DEFAULT_SEED, DEV, KEY_APP_DEV, KEY_MEMBER,
                       KEY_ORG_ADMIN, KEY_OUTSIDER, KEY_SUPER, MEMBER, NOBODY, ORG1, ORG2,
                       OUTSIDER, PENDING, SESSION_ADMIN, SESSION_DEV, SESSION_MEMBER)
@@ -179,6 +181,30 @@ def test_put_validation(emu):
     ]
     for body, expected in cases:
         assert err(emu.call("PUT", "/organization", key=KEY_SUPER, json=body)) == expected, body
+
+
+@pytest.mark.parametrize("change,code", [
+    ({"max_apikey_expiration_days": 0}, "invalid_max_expiration_days"),
+    ({"required_encryption_key": "short"}, "invalid_required_encryption_key"),
+    ({"enforcing_2fa": True}, "requires_2fa_to_enforce_2fa"),
+    ({"name": "<b></b>"}, "invalid_body"),
+    ({"website": "ftp://example.com"}, "invalid_body"),
+])
+def test_put_finer_rules_come_after_the_permission(emu, change, code):
+    # organization/put.ts: schema, ensureOrgAccess, then 2FA, expiry days, key, name, website
+    body = dict({"orgId": ORG1}, **change)
+    assert err(emu.call("PUT", "/organization", key=KEY_SUPER, json=body)) == (400, code)
+    assert err(emu.call("PUT", "/organization", key=KEY_MEMBER, json=body)) == \
+        (400, "cannot_access_organization")
+
+
+@pytest.mark.parametrize("change", [{"name": 5}, {"website": 5}, {"enforcing_2fa": "yes"},
+                                    {"management_email": "nope"},
+                                    {"max_apikey_expiration_days": "x"}])
+def test_put_schema_comes_before_the_permission(emu, change):
+    body = dict({"orgId": ORG1}, **change)
+    assert err(emu.call("PUT", "/organization", key=KEY_MEMBER, json=body)) == \
+        (400, "invalid_body")
 
 
 def test_put_encryption_key_and_password_policy(emu):

@@ -69,11 +69,18 @@ def test_get_one_with_stats(emu):
     "http://localhost/x", "https://localhost:8443/x", "http://127.0.0.1/x", "http://10.1.2.3/",
     "http://192.168.0.10/", "http://172.16.5.4/", "http://169.254.169.254/latest",
     "http://[::1]/", "http://[fd00::1]/", "http://0.0.0.0/", "http://2130706433/",
-    "http://app.localhost/", "http://intranet/", "ftp://hooks.example.com/", "not a url", "",
+    "http://app.localhost/", "http://intranet/", "ftp://hooks.example.com/",
     "https://100.64.1.1/",
 ])
 def test_create_rejects_non_public_url(emu, url):
     err(create(emu, url=url), 400, "invalid_url")
+
+
+@pytest.mark.parametrize("url", ["not a url", "", "https://", "hooks.example.com/x", 42, None])
+def test_create_url_that_is_not_a_url_is_invalid_body(emu, url):
+    # z.url() in the body schema: not a URL at all is invalid_body, before the permission check
+    err(create(emu, url=url), 400, "invalid_body")
+    err(create(emu, key=KEY_MEMBER, url=url), 400, "invalid_body")
 
 
 @pytest.mark.parametrize("url", ["https://hooks.example.com/x", "https://hooks.example.com:8443/x"])
@@ -91,13 +98,84 @@ def test_create_refuses_plain_http_and_ip_literals(emu, url):
 def test_create_validation(emu):
     body = err(create(emu, events=["bogus"]), 400, "invalid_events")
     assert "orgs" in body["message"]
-    err(create(emu, events=[]), 400, "invalid_events")
+    err(create(emu, events=["apps", "bogus"]), 400, "invalid_events")
     err(create(emu, deliveryVersion="v2"), 400, "invalid_delivery_version")
     err(create(emu, delivery_version="v3"), 400, "invalid_delivery_version")
     assert create(emu, deliveryVersion="standard").json()["webhook"]["delivery_version"] == "standard"
     assert create(emu, delivery_version="standard", enabled=False).json()["webhook"]["enabled"] is False
     err(create(emu, name=""), 400, "invalid_body")
     err(emu.call("POST", "/webhooks", key=KEY_SUPER), 400, "invalid_json_parse_body")
+
+
+@pytest.mark.parametrize("change", [
+    {"events": []}, {"events": "apps"}, {"events": None}, {"events": [1]}, {"name": ""},
+    {"name": None}, {"enabled": "yes"}, {"orgId": 7}, {"deliveryVersion": 2},
+])
+def test_create_body_schema_comes_first(emu, change):
+    # webhooks/post.ts: zod schema (invalid_body) before permissions and the finer rules
+    for key in (KEY_SUPER, KEY_MEMBER, KEY_APP_ADMIN, KEY_OUTSIDER):
+        err(create(emu, key=key, **change), 400, "invalid_body")
+
+
+@pytest.mark.parametrize("field", ["events", "name", "url", "orgId"])
+def test_create_missing_field_is_invalid_body(emu, field):
+    body = {"orgId": ORG1, "name": "n", "url": "https://hooks.example.com/x", "events": ["apps"]}
+    del body[field]
+    err(emu.call("POST", "/webhooks", key=KEY_MEMBER, json=body), 400, "invalid_body")
+
+
+def test_update_body_schema_comes_first(emu):
+    wid = hook_id(emu)
+    for change in ({"events": []}, {"name": ""}, {"url": "not a url"}, {"enabled": 1}):
+        body = dict({"orgId": ORG1, "webhookId": wid}, **change)
+        err(emu.call("PUT", "/webhooks", key=KEY_MEMBER, json=body), 400, "invalid_body")
+        err(emu.call("PUT", "/webhooks", key=KEY_SUPER, json=body), 400, "invalid_body")
+    err(emu.call("PUT", "/webhooks", key=KEY_MEMBER, json={"orgId": ORG1, "name": "x"}),
+        400, "invalid_body")  # webhookId is required
+    err(emu.call("PUT", "/webhooks", key=KEY_SUPER,
+                 json={"orgId": ORG1, "webhookId": wid, "events": ["bogus"]}), 400, "invalid_events")
+    # the finer rules come after the permission check
+    err(emu.call("PUT", "/webhooks", key=KEY_MEMBER,
+                 json={"orgId": ORG1, "webhookId": wid, "events": ["bogus"]}), 400, "no_permission")
+    # the delivery version is checked before the webhook is looked up
+    err(emu.call("PUT", "/webhooks", key=KEY_SUPER, json={
+        "orgId": ORG1, "webhookId": "00000000-0000-4000-8000-000000000000",
+        "deliveryVersion": "v9"}), 400, "invalid_delivery_version")
+
+
+def test_other_routes_validate_the_body_first(emu):
+    for method, path in (("DELETE", "/webhooks"), ("POST", "/webhooks/test"),
+                         ("GET", "/webhooks/deliveries")):
+        err(emu.call(method, path, key=KEY_MEMBER, json={"orgId": ORG1}), 400, "invalid_body")
+    err(emu.call("POST", "/webhooks/deliveries/retry", key=KEY_MEMBER, json={"orgId": ORG1}),
+        400, "invalid_body")
+    err(emu.call("GET", "/webhooks", key=KEY_MEMBER, json={"orgId": ORG1, "page": "x"}),
+        400, "invalid_body")
+
+
+def test_get_another_orgs_webhook_is_not_found(emu):
+    other = create(emu, key=KEY_OUTSIDER, orgId=ORG2).json()["webhook"]["id"]
+    body = err(emu.call("GET", "/webhooks", key=KEY_SUPER, params={"orgId": ORG1, "webhookId": other}),
+               400, "webhook_not_found")
+    assert body["message"] == "Webhook not found"
+    # PUT, DELETE and test keep no_permission for that case
+    for method, path in (("PUT", "/webhooks"), ("DELETE", "/webhooks"), ("POST", "/webhooks/test")):
+        err(emu.call(method, path, key=KEY_SUPER, json={"orgId": ORG1, "webhookId": other, "name": "x"}),
+            400, "no_permission")
+
+
+def test_session_without_rights_gets_no_permission(emu):
+    # a JWT has no key chain: an org it cannot manage (or that does not exist) is no_permission
+    err(create(emu, key=SESSION_MEMBER), 400, "no_permission")
+    err(create(emu, key=SESSION_ADMIN, orgId=ORG2), 400, "no_permission")
+    err(create(emu, key=SESSION_ADMIN, orgId="00000000-0000-4000-8000-000000000000"), 400, "no_permission")
+
+
+def test_unknown_delivery_status_matches_nothing(emu):
+    wid = hook_id(emu)
+    r = emu.call("GET", "/webhooks/deliveries", key=KEY_SUPER,
+                 params={"orgId": ORG1, "webhookId": wid, "status": "bogus"})
+    assert r.status_code == 200 and r.json()["deliveries"] == []
 
 
 def test_permissions(emu):

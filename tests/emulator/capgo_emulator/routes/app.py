@@ -148,11 +148,13 @@ def update_app(ctx, app_id):
             if data[key] is not None and not isinstance(data[key], str):
                 raise ApiError("cannot_update_app", "Cannot update app", 400, {"field": key})
             updates[key] = data[key]
-    if updates:
-        old = copy.deepcopy(app)
-        app.update(updates)
-        app["updated_at"] = state.stamp()
-        state.add_audit("apps", app["id"], "UPDATE", app["owner_org"], old, app, principal)
+    if not updates:  # app/put.ts: an update of nothing selects no row, `.single()` fails
+        raise ApiError("cannot_update_app", "Cannot update app", 400,
+                       {"supabaseError": "no updatable field"})
+    old = copy.deepcopy(app)
+    app.update(updates)
+    app["updated_at"] = state.stamp()
+    state.add_audit("apps", app["id"], "UPDATE", app["owner_org"], old, app, principal)
     return app_row(app)
 
 

@@ -62,9 +62,25 @@ def device_wire(state, d):
     return out
 
 
-def _device_limit(ctx, app_id, device_id, op):
-    """5 requests per second per (app, device, operation) — on the emulator clock."""
-    ratelimit.check_device_op(ctx.state, app_id, device_id, op, ctx.now())
+def rate_limited(op, read_body):
+    """device/index.ts around each handler: auth, the body, the rate limits on the raw
+    input, then ``handler(ctx, principal, body)``; the request is counted even when the
+    handler refuses it."""
+    def wrap(handler):
+        def run(ctx):
+            principal = ctx.auth_key()
+            body = read_body(ctx)
+            limit = (ctx.state, ctx.ip, op, body.get("app_id"), body.get("device_id"),
+                     body.get("channel"))
+            ratelimit.check_device(*limit, ctx.now())
+            try:
+                return handler(ctx, principal, body)
+            finally:
+                ratelimit.record_device(*limit, ctx.now())
+        run.__name__ = handler.__name__
+        run.__doc__ = handler.__doc__
+        return run
+    return wrap
 
 
 def _is_true_query(value):
@@ -74,16 +90,13 @@ def _is_true_query(value):
 # ---------------------------------------------------------------- GET
 
 @route("GET", "/device")
-def get_device(ctx):
-    principal = ctx.auth_key()
-    body = ctx.body_or_query()
+@rate_limited("get", lambda ctx: ctx.body_or_query())
+def get_device(ctx, principal, body):
     st = ctx.state
     app_id = check_app_id(body)
     device_id = body.get("device_id")
     if isinstance(device_id, str):
         device_id = device_id.lower()
-    if device_id:
-        _device_limit(ctx, app_id, device_id, "get")
     require_app_perm(ctx, principal, app_id, "app.read_devices")
     custom_mode = _is_true_query(body.get("customIdMode"))
     devices = [d for d in rows(st, "devices") if d.get("app_id") == app_id]
@@ -164,9 +177,8 @@ def get_device(ctx):
 # ---------------------------------------------------------------- POST
 
 @route("POST", "/device")
-def post_device(ctx):
-    principal = ctx.auth_key()
-    body = ctx.parse_body()
+@rate_limited("set", lambda ctx: ctx.parse_body())
+def post_device(ctx, principal, body):
     st = ctx.state
     app_id = body.get("app_id")
     device_id = body.get("device_id")
@@ -176,63 +188,56 @@ def post_device(ctx):
     device_id = str(device_id).lower()
     if body.get("version_id"):
         raise ApiError("invalid_version_id", "Cannot set version to device, use channel instead")
-    _device_limit(ctx, app_id, device_id, "post")
     channel_name = body.get("channel")
     if channel_name is None or channel_name == "":
         require_app_perm(ctx, principal, app_id, "app.manage_devices")
         return {"status": "ok"}
 
-    ratelimit.check_device_same_set(st, app_id, device_id, channel_name, ctx.now())
-    try:
-        app = st.app_by_app_id(app_id)
-        ch = find_channel(st, app_id, channel_name) if app is not None else None
-        if ch is not None and not (principal.has_perm("app.read_channels", app=app)
-                                   or principal.has_perm("channel.read", app=app, channel=ch)):
-            ch = None  # read under the caller's rights: a channel it cannot see is "not found"
-        if ch is None:
-            raise ApiError("channel_not_found", "Channel not found", status=404,
-                           more_info={"app_id": app_id, "channel": channel_name})
-        if not principal.has_perm("channel.manage_forced_devices", app=app, channel=ch):
-            raise ApiError("cannot_access_channel", "You can't access this channel",
-                           more_info={"app_id": app_id, "channel": channel_name})
-        if ch.get("public"):
-            raise ApiError("public_channel_override", "Cannot set a device override to a public channel",
-                           more_info={"app_id": app_id, "channel": channel_name})
-        now_iso = st.stamp()
-        o = override_for(st, app_id, device_id)
-        if o is None:
-            row = {"id": st.next_id("device_overrides"), "created_at": now_iso, "updated_at": now_iso,
-                   "app_id": app_id, "device_id": device_id, "channel_id": ch["id"],
-                   "owner_org": app.get("owner_org")}
-            data = st.device_overrides
-            if isinstance(data, dict):
-                data[row["id"]] = row
-            else:
-                data.append(row)
-            st.save()
-        elif o.get("channel_id") != ch["id"]:
-            o["channel_id"] = ch["id"]
-            o.pop("channel", None)
-            o["updated_at"] = now_iso
-            st.save()
-        return {"status": "ok"}
-    finally:
-        ratelimit.record_device_same_set(st, app_id, device_id, channel_name, ctx.now())
+    app = st.app_by_app_id(app_id)
+    ch = find_channel(st, app_id, channel_name) if app is not None else None
+    if ch is not None and not (principal.has_perm("app.read_channels", app=app)
+                               or principal.has_perm("channel.read", app=app, channel=ch)):
+        ch = None  # read under the caller's rights: a channel it cannot see is "not found"
+    if ch is None:
+        raise ApiError("channel_not_found", "Channel not found", status=404,
+                       more_info={"app_id": app_id, "channel": channel_name})
+    if not principal.has_perm("channel.manage_forced_devices", app=app, channel=ch):
+        raise ApiError("cannot_access_channel", "You can't access this channel",
+                       more_info={"app_id": app_id, "channel": channel_name})
+    if ch.get("public"):
+        raise ApiError("public_channel_override", "Cannot set a device override to a public channel",
+                       more_info={"app_id": app_id, "channel": channel_name})
+    now_iso = st.stamp()
+    o = override_for(st, app_id, device_id)
+    if o is None:
+        row = {"id": st.next_id("device_overrides"), "created_at": now_iso, "updated_at": now_iso,
+               "app_id": app_id, "device_id": device_id, "channel_id": ch["id"],
+               "owner_org": app.get("owner_org")}
+        data = st.device_overrides
+        if isinstance(data, dict):
+            data[row["id"]] = row
+        else:
+            data.append(row)
+        st.save()
+    elif o.get("channel_id") != ch["id"]:
+        o["channel_id"] = ch["id"]
+        o.pop("channel", None)
+        o["updated_at"] = now_iso
+        st.save()
+    return {"status": "ok"}
 
 
 # ---------------------------------------------------------------- DELETE
 
 @route("DELETE", "/device")
-def delete_device(ctx):
-    principal = ctx.auth_key()
-    body = ctx.body_or_query()
+@rate_limited("delete", lambda ctx: ctx.body_or_query())
+def delete_device(ctx, principal, body):
     st = ctx.state
     app_id = check_app_id(body)
     device_id = body.get("device_id")
     if device_id is None or device_id == "":
         raise ApiError("missing_device_id", "Missing device_id")
     device_id = str(device_id).lower()
-    _device_limit(ctx, app_id, device_id, "delete")
     require_app_perm(ctx, principal, app_id, "app.manage_devices")
     data = st.device_overrides
     hit = [o for o in _overrides(st) if o.get("app_id") == app_id and o.get("device_id") == device_id]

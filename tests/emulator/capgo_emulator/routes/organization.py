@@ -139,77 +139,88 @@ BOOL_FIELDS = ("require_apikey_expiration", "enforce_hashed_api_keys",
                "enforce_encrypted_bundles", "enforcing_2fa")
 
 
+def _put_schema(data):
+    """organization/put.ts's zod schema (400 invalid_body), checked before the permission."""
+    _org_id_param(data)
+    optional_str = ("logo", "name")
+    nullable_str = ("website", "required_encryption_key")
+    for key in optional_str:
+        if key in data and not isinstance(data[key], str):
+            raise invalid_body("Invalid %s" % key)
+    for key in nullable_str:
+        if key in data and data[key] is not None and not isinstance(data[key], str):
+            raise invalid_body("Invalid %s" % key)
+    if "management_email" in data and not is_email(data["management_email"]):
+        raise invalid_body("Invalid management_email")
+    for key in BOOL_FIELDS:
+        if key in data and not isinstance(data[key], bool):
+            raise invalid_body("%s must be a boolean" % key)
+    value = data.get("max_apikey_expiration_days")
+    if value is not None and not is_number(value):
+        raise invalid_body("Invalid max_apikey_expiration_days")
+    value = data.get("password_policy_config")
+    if value is None:
+        return
+    if not isinstance(value, dict) or not isinstance(value.get("enabled"), bool):
+        raise invalid_body("Invalid password_policy_config")
+    ml = value.get("min_length", 6)
+    if not is_int(ml) or not 6 <= ml <= 72:
+        raise invalid_body("Invalid password_policy_config.min_length")
+    for key in ("require_uppercase", "require_number", "require_special"):
+        if key in value and not isinstance(value[key], bool):
+            raise invalid_body("Invalid password_policy_config.%s" % key)
+
+
+def _put_updates(data, principal):
+    """The finer rules organization/put.ts applies after the permission check, and the
+    resulting column updates."""
+    if data.get("enforcing_2fa") and not principal.user.get("mfa_enabled"):
+        raise ApiError("requires_2fa_to_enforce_2fa",
+                       "You must enable 2FA before enforcing it for the organization")
+    value = data.get("max_apikey_expiration_days")
+    if value is not None and (not is_int(value) or not 1 <= value <= 365):
+        raise ApiError("invalid_max_expiration_days",
+                       "Maximum expiration days must be between 1 and 365")
+    updates = {}
+    if "required_encryption_key" in data:
+        value = (data["required_encryption_key"] or "").strip() or None
+        if value is not None and len(value) not in (20, 21):
+            raise ApiError("invalid_required_encryption_key",
+                           "Encryption key fingerprint must be 20 or 21 characters")
+        updates["required_encryption_key"] = value
+    if "name" in data:
+        name = HTML_TAG_RE.sub("", data["name"]).strip()
+        if not name:
+            raise invalid_body("Invalid body", error="sanitized_name_empty")
+        updates["name"] = name
+    if "website" in data:
+        updates["website"] = normalize_website(data["website"])
+    for key in ("logo", "management_email", "max_apikey_expiration_days") + BOOL_FIELDS:
+        if key in data:
+            updates[key] = data[key]
+    value = data.get("password_policy_config")
+    if "password_policy_config" in data:
+        updates["password_policy_config"] = None if value is None else {
+            "enabled": value["enabled"], "min_length": value.get("min_length", 6),
+            "require_uppercase": bool(value.get("require_uppercase")),
+            "require_number": bool(value.get("require_number")),
+            "require_special": bool(value.get("require_special"))}
+    return updates
+
+
 @route("PUT", "/organization")
 def put_organization(ctx):
     principal = ctx.auth_any()
     data = ctx.body_or_query()
     state = ctx.state
-    org_id = _org_id_param(data)
-    updates = {}
-    if "name" in data:
-        name = data["name"]
-        if not isinstance(name, str):
-            raise invalid_body("Invalid name")
-        name = HTML_TAG_RE.sub("", name).strip()
-        if not name:
-            raise invalid_body("Name must not be empty")
-        updates["name"] = name
-    if "logo" in data:
-        if data["logo"] is not None and not isinstance(data["logo"], str):
-            raise invalid_body("Invalid logo")
-        updates["logo"] = data["logo"]
-    if "website" in data:
-        updates["website"] = normalize_website(data["website"])
-    if "management_email" in data:
-        if not is_email(data["management_email"]):
-            raise invalid_body("Invalid management_email")
-        updates["management_email"] = data["management_email"]
-    for key in BOOL_FIELDS:
-        if key in data:
-            if not isinstance(data[key], bool):
-                raise invalid_body("%s must be a boolean" % key)
-            updates[key] = data[key]
-    if "max_apikey_expiration_days" in data:
-        value = data["max_apikey_expiration_days"]
-        if value is not None and (not is_int(value) or not 1 <= value <= 365):
-            raise ApiError("invalid_max_expiration_days",
-                           "max_apikey_expiration_days must be between 1 and 365")
-        updates["max_apikey_expiration_days"] = value
-    if "required_encryption_key" in data:
-        value = data["required_encryption_key"]
-        if value is not None:
-            if not isinstance(value, str):
-                raise ApiError("invalid_required_encryption_key",
-                               "Invalid required encryption key")
-            value = value.strip() or None
-            if value is not None and len(value) not in (20, 21):
-                raise ApiError("invalid_required_encryption_key",
-                               "Invalid required encryption key")
-        updates["required_encryption_key"] = value
-    if "password_policy_config" in data:
-        value = data["password_policy_config"]
-        if value is not None:
-            if not isinstance(value, dict) or not isinstance(value.get("enabled"), bool):
-                raise invalid_body("Invalid password_policy_config")
-            ml = value.get("min_length", 6)
-            if not is_int(ml) or not 6 <= ml <= 72:
-                raise invalid_body("Invalid password_policy_config.min_length")
-            for key in ("require_uppercase", "require_number", "require_special"):
-                if key in value and not isinstance(value[key], bool):
-                    raise invalid_body("Invalid password_policy_config.%s" % key)
-            value = {"enabled": value["enabled"], "min_length": ml,
-                     "require_uppercase": bool(value.get("require_uppercase")),
-                     "require_number": bool(value.get("require_number")),
-                     "require_special": bool(value.get("require_special"))}
-        updates["password_policy_config"] = value
+    _put_schema(data)
+    org_id = data["orgId"]
     org = state.org(org_id)
     if org is None or not principal.has_perm("org.update_settings", org_id=org_id):
         raise ApiError("cannot_access_organization", "You can't access this organization",
                        400, {"orgId": org_id})
     principal.check_expiration_policy(org_id)
-    if updates.get("enforcing_2fa") and not principal.user.get("mfa_enabled"):
-        raise ApiError("requires_2fa_to_enforce_2fa",
-                       "You must enable 2FA before enforcing it for the organization")
+    updates = _put_updates(data, principal)
     if updates:
         old = copy.deepcopy(org)
         org.update(updates)

@@ -12,6 +12,7 @@ import json
 import pytest
 import requests
 import responses
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError, CapgoClient
 
@@ -154,8 +155,10 @@ def test_zero_retries_disables_retry():
 
 @responses.activate
 def test_connection_error_retried_for_get_then_typed_error():
-    responses.get(URL + "/app", body=requests.exceptions.ConnectionError("boom"))
-    responses.get(URL + "/app", body=requests.exceptions.ConnectionError("boom"))
+    refused = NewConnectionError(None, "Failed to establish a new connection: [Errno 111] Connection refused")
+    boom = requests.exceptions.ConnectionError(MaxRetryError(None, URL + "/app", refused))
+    responses.get(URL + "/app", body=boom)
+    responses.get(URL + "/app", body=boom)
     client = make_client(retries=1)
     sleeps, warnings = client.sleeps, client.warnings
     with pytest.raises(CapgoAPIError) as info:

@@ -1,0 +1,392 @@
+# -*- coding: utf-8 -*-
+# Copyright: capgo.cloud contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A whole Capgo environment converged in one run, through the resource declarations.
+
+``Environment(engine, items, ...)`` takes validated items (the options of the single modules,
+with the ids the nesting supplies) and runs them in dependency order: organization → apps →
+bundles → channels → devices, members, webhooks → apikeys; removals (``state: absent``,
+``purge``, ``keep_bundles``) afterwards in reverse. Independent items of one level run
+concurrently (``parallel``). Every item runs through its declaration's own cycle (the same code
+as its module) with ``Engine.prefer_listings``, so a kind is read once per scope.
+
+Errors are values: a failed item is reported as one line, and the items that do not depend on
+it still converge. Check mode runs the same code without writes: a plan with the same
+``changes`` as a real run.
+
+No Ansible imports. Private to the collection: no compatibility promise.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.capgo.cloud.plugins.module_utils._apikey import ApiKey
+from ansible_collections.capgo.cloud.plugins.module_utils._app import App
+from ansible_collections.capgo.cloud.plugins.module_utils._bundle import Bundle
+from ansible_collections.capgo.cloud.plugins.module_utils._channel import Channel
+from ansible_collections.capgo.cloud.plugins.module_utils._client import MASK, CapgoAPIError
+from ansible_collections.capgo.cloud.plugins.module_utils._device import Device
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import Failure
+from ansible_collections.capgo.cloud.plugins.module_utils._member import Member
+from ansible_collections.capgo.cloud.plugins.module_utils._organization import Organization
+from ansible_collections.capgo.cloud.plugins.module_utils._webhook import Webhook
+
+# kind: (declaration, the option that names the item in its section, the parent option)
+KINDS = {
+    "organization": Organization,
+    "apps": App,
+    "bundles": Bundle,
+    "channels": Channel,
+    "devices": Device,
+    "members": Member,
+    "webhooks": Webhook,
+    "apikeys": ApiKey,
+}
+ORDER = ("organization", "apps", "bundles", "channels", "devices", "members", "webhooks", "apikeys")
+# Levels of the forward pass: the items of one level do not depend on each other.
+LEVELS = (("apps",), ("bundles",), ("channels",), ("devices", "members", "webhooks"), ("apikeys",))
+PURGEABLE = ("members", "webhooks", "apikeys", "apps", "channels", "devices")
+APP_SECTIONS = ("channels", "bundles", "devices")
+# A placeholder id for what check mode predicts will be created (it has no id yet).
+PREDICTED_ID = "00000000-0000-4000-8000-000000000000"
+# Secrets returned once under ``secrets`` (and never in changes, environment or diffs).
+SECRETS = {"apikeys": "key", "webhooks": "secret"}
+
+
+def item_id(kind, params):
+    """The identity of an item as ``changes`` name it."""
+    if kind == "organization":
+        return params.get("org_id") or params.get("name")
+    if kind == "members":
+        return (params.get("email") or "").strip()
+    if kind in ("webhooks", "apikeys"):
+        return params.get("name") or params.get("id")
+    if kind == "apps":
+        return params.get("app_id")
+    if kind == "bundles":
+        return "%s/%s" % (params.get("app_id"), params.get("version") if params.get("version") else "keep")
+    if kind == "channels":
+        return "%s/%s" % (params.get("app_id"), params.get("channel"))
+    return "%s/%s" % (params.get("app_id"), params.get("device_id"))
+
+
+def action_of(kind, before, after):
+    """create, update or delete; a device override set where none was is a create."""
+    if kind == "devices":
+        before = before if before and before.get("channel") else None
+        after = after if after and after.get("channel") else None
+    if not before:
+        return "create"
+    if not after:
+        return "delete"
+    return "update"
+
+
+class Item(object):
+    """One declared (or purged) resource of the environment and what became of it."""
+
+    def __init__(self, kind, params, parent=None, purged=False):
+        self.kind = kind
+        self.params = params
+        self.parent = parent  # the Item it depends on (its app, or the organization)
+        self.purged = purged
+        self.id = item_id(kind, params)
+        self.resource = None
+        self.result = None
+        self.error = None
+
+    @property
+    def absent(self):
+        return self.params.get("state") == "absent" or (self.kind == "bundles" and self.params.get("keep") is not None)
+
+    @property
+    def failed(self):
+        return self.error is not None
+
+
+class Environment(object):
+    """Plan and apply many resources in one run."""
+
+    def __init__(self, engine, organization, sections, purge=(), parallel=4, run_key=None):
+        self.engine = engine
+        self.engine.prefer_listings = True
+        self.parallel = max(1, int(parallel or 1))
+        self.purge = tuple(purge or ())
+        self.run_key = run_key
+        self.org = Item("organization", organization)
+        self.items = []  # forward items, in declaration order
+        for kind in ("apps", "members", "webhooks", "apikeys"):
+            for params in sections.get(kind) or ():
+                self.items.append(Item(kind, params, self.org))
+        self.app_items = dict((i.params["app_id"], i) for i in self.items if i.kind == "apps")
+        for kind in APP_SECTIONS:
+            for params in sections.get(kind) or ():
+                self.items.append(Item(kind, params, self.app_items.get(params.get("app_id"))))
+        self.purged = []
+        self.changes = []
+        self.secrets = {}
+        self.warnings = []
+
+    # -- checks before any request ---------------------------------------
+
+    def check(self):
+        """Every item's own checks (those of its module), before the first request: failure lines."""
+        lines = []
+        for item in [self.org] + self.items:
+            try:
+                KINDS[item.kind](self.engine, item.params).check()
+            except Failure as failure:
+                lines.append("%s %s: %s" % (item.kind, item.id, failure.msg))
+        return lines
+
+    # -- running ---------------------------------------------------------
+
+    def run_item(self, item, known_absent=False):
+        """Converge one item through its declaration; errors become the item's ``error``."""
+        if item.parent is not None and item.parent.failed:
+            item.error = "not attempted: %s %s failed" % (item.parent.kind, item.parent.id)
+            return item
+        declaration = KINDS[item.kind]
+        try:
+            resource = declaration(self.engine, item.params)
+            resource.known_absent = known_absent
+            if item.kind == "bundles" and item.params.get("keep") is not None:
+                resource.in_use_names = self.served_bundles(item.params["app_id"])
+            item.resource = resource
+            item.result = resource.run()
+        except Failure as failure:
+            item.error = failure.msg
+            item.result = failure.result
+        except CapgoAPIError as err:  # pragma: no cover - resources turn these into failures
+            item.error = str(err)
+        self.record(item)
+        return item
+
+    def run_level(self, items):
+        items = list(items)
+        if not items:
+            return
+        if self.parallel == 1 or len(items) == 1:
+            for item in items:
+                self.run_item(item, self.predicted_parent(item))
+            return
+        with ThreadPoolExecutor(max_workers=self.parallel) as pool:
+            list(pool.map(lambda i: self.run_item(i, self.predicted_parent(i)), items))
+
+    def predicted_parent(self, item):
+        """True when the item's parent is only predicted (check mode): the item cannot exist yet."""
+        parent = item.parent
+        return bool(parent is not None and self.engine.check_mode and parent.resource is not None
+                    and parent.resource.before is None and parent.result and parent.result.get("changed"))
+
+    def apply(self):
+        self.run_item(self.org)
+        if self.org.failed:
+            return self.finish()
+        org_id = self.org_id()
+        for item in self.items:
+            if item.kind in ("apps",) and not item.params.get("owner_org"):
+                item.params["owner_org"] = org_id
+            if item.kind in ("members", "webhooks"):
+                item.params["org_id"] = org_id
+        present = [i for i in self.items if not i.absent]
+        for level in LEVELS:
+            batch = [i for i in present if i.kind in level]
+            # A channel promoted from another one waits for the others of its app.
+            first = [i for i in batch if not (i.kind == "channels" and i.params.get("promote_from"))]
+            self.run_level(first)
+            self.run_level([i for i in batch if i not in first])
+        self.purged = self.purge_items()
+        removals = [i for i in self.items if i.absent] + self.purged
+        for level in reversed(LEVELS):
+            self.run_level([i for i in removals if i.kind in level])
+        return self.finish()
+
+    def org_id(self):
+        state = (self.org.result or {}).get("organization") or {}
+        return state.get("org_id") or state.get("id") or self.org.params.get("org_id") or PREDICTED_ID
+
+    # -- served bundles --------------------------------------------------
+
+    def served_bundles(self, app_id):
+        """Names of the bundles the declared channels of ``app_id`` serve or roll out (kept by keep_bundles)."""
+        names = set()
+        for item in self.items:
+            if item.kind != "channels" or item.params.get("app_id") != app_id or item.absent:
+                continue
+            state = (item.result or {}).get("channel") or {}
+            for name in (state.get("bundle"), (state.get("rollout") or {}).get("bundle"),
+                         item.params.get("bundle"), (item.params.get("rollout") or {}).get("bundle")):
+                if name:
+                    names.add(name)
+        return names
+
+    # -- purge -----------------------------------------------------------
+
+    def purge_items(self):
+        """Items that delete what exists in scope but is not declared (``purge``)."""
+        out = []
+        if not self.purge:
+            return out
+        org_id = self.org_id()
+        if org_id == PREDICTED_ID:
+            return out  # a new organization holds nothing to purge
+        declared = set((i.kind, i.id) for i in self.items)
+        base = dict((k, v) for k, v in self.org.params.items() if k in CONNECTION)
+        for kind in PURGEABLE:
+            if kind not in self.purge:
+                continue
+            for scope_params, parent in self.purge_scopes(kind, org_id):
+                probe = KINDS[kind](self.engine, dict(base, **scope_params))
+                scope = dict((o, scope_params.get(o)) for o in KINDS[kind].scope_options)
+                key = (kind,) + tuple(scope[o] for o in KINDS[kind].scope_options)
+                states = self.engine.listing(key, lambda p=probe, s=scope: type(p).list_all(p, s)) or []
+                for state in states:
+                    params = self.purge_params(kind, state, base, scope_params)
+                    if params is None:
+                        continue
+                    item = Item(kind, params, parent, purged=True)
+                    if (kind, item.id) in declared or self.protected(kind, state):
+                        continue
+                    out.append(item)
+        return out
+
+    def purge_scopes(self, kind, org_id):
+        if kind in ("channels", "devices"):
+            return [({"app_id": i.params["app_id"]}, i) for i in self.items
+                    if i.kind == "apps" and not i.absent]
+        return [({"org_id": org_id, "owner_org": org_id}, self.org)]
+
+    def purge_params(self, kind, state, base, scope):
+        params = dict(base, state="absent")
+        if kind == "members":
+            params.update(org_id=scope["org_id"], email=state.get("email"), role=None, reinvite=False)
+        elif kind == "webhooks":
+            params.update(org_id=scope["org_id"], name=state.get("name"), id=state.get("id"))
+        elif kind == "apikeys":
+            params.update(id=state.get("id"), name=state.get("name"))
+        elif kind == "apps":
+            if state.get("owner_org") != scope["owner_org"]:
+                return None
+            params.update(app_id=state.get("app_id"))
+        elif kind == "channels":
+            params.update(app_id=scope["app_id"], channel=state.get("channel"))
+        elif kind == "devices":
+            if not state.get("channel"):
+                return None
+            params.update(app_id=scope["app_id"], device_id=state.get("device_id"))
+        return self.complete(kind, params)
+
+    def complete(self, kind, params):
+        """Fill the options an item did not set with the declaration's defaults (None otherwise)."""
+        out = {}
+        for name, option in KINDS[kind].argument_spec.items():
+            out[name] = option.get("default")
+        out.update(params)
+        return out
+
+    def protected(self, kind, state):
+        """What purge never removes: the caller's own key and membership, the last super admin."""
+        caller = self.caller()
+        if kind == "apikeys":
+            return caller is None or state.get("id") == caller.get("id")
+        if kind == "members":
+            if caller is None or state.get("uid") == caller.get("user_id"):
+                return True
+            if state.get("role") == "org_super_admin" and not state.get("pending"):
+                return True  # kept: removing a super admin is never done by purge (the last one least of all)
+        return False
+
+    def caller(self):
+        """The API key this run uses (``id``, ``user_id``), or None when Capgo does not say."""
+        if not hasattr(self, "_caller"):
+            self._caller = None
+            try:
+                data = self.engine.client.request("GET", "/apikey/%s" % self.engine.client.api_key)
+                if isinstance(data, dict):
+                    self._caller = data
+            except CapgoAPIError:
+                self._caller = None
+        return self._caller
+
+    # -- results ---------------------------------------------------------
+
+    def record(self, item):
+        result = item.result or {}
+        resource = item.resource
+        if item.kind == "bundles" and item.params.get("keep") is not None:
+            for name in result.get("deleted") or ():
+                change = {"kind": "bundles", "id": "%s/%s" % (item.params["app_id"], name), "action": "delete",
+                          "before": {"version": name}, "after": {}}
+                self.add_change(change)
+            return
+        if resource is None or not result.get("changed"):
+            return
+        before, after = resource.before, resource.after
+        secret_key = SECRETS.get(item.kind)
+        if secret_key and after and after.get(secret_key) and secret_key in resource.reveal:
+            self.secrets["%s/%s" % (item.kind, item.id)] = after[secret_key]
+        action = action_of(item.kind, before, after)
+        old, new = resource.diff_view(before), resource.diff_view(after)
+        if action != "delete":
+            # The fields this run decided to write, computed before writing: the same in check mode.
+            keys = [k for k in resource.planned if k in resource.managed]
+            old = dict((k, old.get(k)) for k in keys if k in old) if action == "update" else {}
+            new = dict((k, new.get(k)) for k in keys)
+        self.add_change({"kind": item.kind, "id": item.id, "action": action, "before": old, "after": new})
+
+    def add_change(self, change):
+        with self.engine.lock:
+            self.changes.append(change)
+
+    def failures(self):
+        """One line per failed item: kind, identity, the error."""
+        return ["%s %s: %s" % (i.kind, i.id, i.error) for i in [self.org] + self.items + self.purged if i.failed]
+
+    def finish(self):
+        position = dict((k, n) for n, k in enumerate(ORDER))
+        self.changes.sort(key=lambda c: (c["action"] == "delete", position[c["kind"]], c["id"]))
+        summary = dict((k, {"create": 0, "update": 0, "delete": 0}) for k in ORDER)
+        for change in self.changes:
+            summary[change["kind"]][change["action"]] += 1
+        diffs = [{"before_header": "%s %s" % (c["kind"], c["id"]), "after_header": "%s %s" % (c["kind"], c["id"]),
+                  "before": c["before"], "after": c["after"]} for c in self.changes]
+        return {
+            "changed": bool(self.changes),
+            "changes": self.changes,
+            "summary": summary,
+            "environment": self.state(),
+            "secrets": self.secrets,
+            "diff": diffs,
+        }
+
+    def state(self):
+        """The state after the run (predicted in check mode), per kind, in the modules' language."""
+        out = {"organization": self.public(self.org)}
+        for kind in ORDER[1:]:
+            out[kind] = [s for s in (self.public(i) for i in self.items if i.kind == kind and not i.absent) if s]
+        return out
+
+    @staticmethod
+    def public(item):
+        if item.resource is None or not item.resource.after:
+            return {}
+        state = item.resource.public_view(item.resource.after)
+        for key in SECRETS.values():
+            state.pop(key, None)
+        return mask_secrets(item.resource, state)
+
+
+def mask_secrets(resource, state):
+    out = dict(state)
+    for key in resource.secret_fields:
+        if out.get(key) is not None:
+            out[key] = MASK
+    return copy.deepcopy(out)
+
+
+CONNECTION = ("api_key", "api_url", "timeout", "retries", "validate_certs", "ca_path")
