@@ -81,12 +81,24 @@ def new_client(module, params):
     )
 
 
+def new_engine(module):
+    """The engine of a run: the client of ``api_key``, and more clients on demand (a session token)."""
+    client = new_client(module, module.params)
+
+    def client_factory(api_key):
+        extra = new_client(module, dict(module.params, api_key=api_key))
+        extra.warn = engine.warn
+        return extra
+
+    engine = Engine(client, check_mode=module.check_mode, diff=module._diff, client_factory=client_factory)
+    client.warn = engine.warn
+    return engine
+
+
 def run_module(declaration):
     """``main()`` of a capgo.cloud module: one operation of ``declaration`` with the task's options."""
     module = new_module(declaration)
-    client = new_client(module, module.params)
-    engine = Engine(client, check_mode=module.check_mode, diff=module._diff)
-    client.warn = engine.warn
+    engine = new_engine(module)
     try:
         result = engine.run(declaration, module.params)
     except Failure as failure:
@@ -159,12 +171,8 @@ def environment_items(module):
         for n, item in enumerate(p[kind]):
             add(kind, item, {"org_id": "00000000-0000-4000-8000-000000000000"}, "%s[%d]" % (kind, n))
     for n, item in enumerate(p["apikeys"]):
-        supplied = {}
-        if p["session_token"]:
-            # Capgo creates keys and changes bindings for a session only; lookups take the API key.
-            supplied = {"api_key": p["session_token"], "lookup_api_key": p["api_key"]}
-        add("apikeys", dict((k, v) for k, v in item.items() if k not in supplied) if isinstance(item, dict) else item,
-            supplied, "apikeys[%d]" % n)
+        # Capgo creates keys and changes bindings for a session only; lookups take the API key.
+        add("apikeys", item, {"session_token": p["session_token"]}, "apikeys[%d]" % n)
     for n, app in enumerate(p["apps"]):
         where = "apps[%d]" % n
         if not isinstance(app, dict):
@@ -194,15 +202,7 @@ def run_environment():
         errors.insert(0, "parallel must be at least 1, got %d" % module.params["parallel"])
     if errors:
         module.fail_json(msg="\n".join(errors), changed=False)
-    client = new_client(module, module.params)
-
-    def client_factory(api_key):
-        extra = new_client(module, dict(module.params, api_key=api_key))
-        extra.warn = engine.warn
-        return extra
-
-    engine = Engine(client, check_mode=module.check_mode, diff=module._diff, client_factory=client_factory)
-    client.warn = engine.warn
+    engine = new_engine(module)
     env = Environment(engine, organization, sections, purge=module.params["purge"],
                       parallel=module.params["parallel"])
     errors = env.check()

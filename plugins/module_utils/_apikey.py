@@ -55,13 +55,20 @@ class ApiKey(Resource):
         hashed=dict(type="bool"),
         regenerate=dict(type="bool", default=False),
         lookup_api_key=dict(type="str", no_log=True, env=["CAPGO_LOOKUP_API_KEY"]),
+        session_token=dict(type="str", no_log=True, env=["CAPGO_SESSION_TOKEN"]),
     )
     module_kwargs = dict(
         required_one_of=[("id", "name")],
-    mutually_exclusive=[("bindings", "mode")],
+        mutually_exclusive=[("bindings", "mode")],
     )
 
     def setup(self):
+        token = self.params.get("session_token")
+        if token and token != self.params["api_key"]:
+            # The session does what Capgo allows a session alone; api_key does the lookups.
+            self.params = dict(self.params, api_key=token,
+                               lookup_api_key=self.params.get("lookup_api_key") or self.params["api_key"])
+            self.client = self.engine.client_for(token)
         self.key_id = self.params["id"]
         self.name = self.params["name"]
         self.expiry = None  # (set, value) once validated

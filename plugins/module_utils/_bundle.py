@@ -98,8 +98,8 @@ class Bundle(Resource):
     )
     module_kwargs = dict(
         mutually_exclusive=[("version", "keep")],
-    required_if=[("state", "present", ("version",)), ("state", "absent", ("version", "keep"), True)],
-    required_by={"major": "keep"},
+        required_if=[("state", "present", ("version",)), ("state", "absent", ("version", "keep"), True)],
+        required_by={"major": "keep"},
     )
 
     def setup(self):

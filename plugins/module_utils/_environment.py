@@ -193,7 +193,8 @@ class Environment(object):
                 item.params["owner_org"] = org_id
             if item.kind in ("members", "webhooks"):
                 item.params["org_id"] = org_id
-        present = [i for i in self.items if not i.absent]
+        position = dict((k, n) for n, k in enumerate(ORDER))
+        present = sorted((i for i in self.items if not i.absent), key=lambda i: position[i.kind])
         for level in LEVELS:
             batch = [i for i in present if i.kind in level]
             # A channel promoted from another one waits for the others of its app.
@@ -344,8 +345,10 @@ class Environment(object):
             self.changes.append(change)
 
     def failures(self):
-        """One line per failed item: kind, identity, the error."""
-        return ["%s %s: %s" % (i.kind, i.id, i.error) for i in [self.org] + self.items + self.purged if i.failed]
+        """One line per failed item (kind, identity, the error), in the order of the kinds."""
+        position = dict((k, n) for n, k in enumerate(ORDER))
+        failed = [i for i in [self.org] + self.items + self.purged if i.failed]
+        return ["%s %s: %s" % (i.kind, i.id, i.error) for i in sorted(failed, key=lambda i: position[i.kind])]
 
     def finish(self):
         position = dict((k, n) for n, k in enumerate(ORDER))
@@ -390,3 +393,70 @@ def mask_secrets(resource, state):
 
 
 CONNECTION = ("api_key", "api_url", "timeout", "retries", "validate_certs", "ca_path")
+
+
+# -- export ------------------------------------------------------------------------
+
+# kind: (identity options, the options exported beside them). Managed options only: no
+# secrets, no read-only server fields, nothing Capgo cannot read back (a channel's platform
+# flags, an organization's security policy, an API key's bindings), nothing the nesting gives.
+EXPORT = {
+    "organization": (("org_id",), ("name", "management_email", "logo", "website")),
+    "members": (("email",), ("role",)),
+    "webhooks": (("name",), ("url", "events", "enabled", "delivery_version")),
+    "apikeys": (("name",), ("expires_at",)),
+    "apps": (("app_id",), ("name", "icon", "retention_days", "expose_metadata", "allow_device_custom_id",
+                           "block_provider_infra_requests", "ios_store_url", "android_store_url")),
+    "bundles": (("version",), ("external_url", "checksum", "key_id", "link", "comment")),
+    "channels": (("channel",), Channel.managed),
+    "devices": (("device_id",), ("channel",)),
+}
+
+
+def exported(kind, state):
+    """One listed state as a declaration item: identity, then the exported options that have a value."""
+    identity, fields = EXPORT[kind]
+    item = dict((k, state.get(k)) for k in identity)
+    for key in fields:
+        value = state.get(key)
+        if isinstance(value, dict):
+            value = dict((k, v) for k, v in value.items() if v is not None) or None
+        if value is not None:
+            item[key] = copy.deepcopy(value)
+    return item
+
+
+def export(op, org_id, app_id=None):
+    """The estate of organization ``org_id`` as a declaration ``capgo_environment`` accepts unchanged.
+
+    ``op`` is the operation asking (its engine and connection options are used). With
+    ``app_id``, only that app (and its channels, bundles and devices) is exported.
+    """
+    engine = op.engine
+    engine.prefer_listings = True
+    base = dict((k, op.params.get(k)) for k in CONNECTION)
+
+    def listing(kind, **scope):
+        declaration = KINDS[kind]
+        probe = declaration(engine, dict(base, **scope))
+        return declaration.list_all(probe, scope) or []
+
+    org = KINDS["organization"](engine, dict(base, org_id=org_id, name=None, state="present"))
+    state = org.read()
+    if state is None:
+        op.fail("organization %s does not exist, or this API key cannot read it" % org_id)
+    out = {"organization": exported("organization", state)}
+    for kind in ("members", "webhooks", "apikeys"):
+        out[kind] = [exported(kind, s) for s in listing(kind, org_id=org_id)]
+    apps = [s for s in listing("apps", owner_org=org_id) if s.get("owner_org") == org_id]
+    if app_id is not None:
+        apps = [s for s in apps if s.get("app_id") == app_id]
+    out["apps"] = []
+    for app in apps:
+        item = exported("apps", app)
+        scope = {"app_id": app["app_id"]}
+        item["bundles"] = [exported("bundles", s) for s in listing("bundles", **scope)]
+        item["channels"] = [exported("channels", s) for s in listing("channels", **scope)]
+        item["devices"] = [exported("devices", s) for s in listing("devices", **scope) if s.get("channel")]
+        out["apps"].append(item)
+    return out

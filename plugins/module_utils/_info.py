@@ -29,7 +29,7 @@ from ansible_collections.capgo.cloud.plugins.module_utils._resources import (
 from ansible_collections.capgo.cloud.plugins.module_utils._svgchart import render_chart, write_if_changed
 
 RESOURCES = ("organizations", "members", "apikeys", "apps", "channels", "devices", "bundles", "webhooks",
-             "statistics")
+             "statistics", "environment")
 FILTERS = ("org_id", "app_id", "channel", "device_id", "version", "updated_since", "limit")
 STATS_OPTIONS = ("scope", "from", "to", "graph", "dest")
 # The filters each resource accepts; the first set are required.
@@ -43,6 +43,7 @@ ACCEPTS = {
     "bundles": (("app_id",), ("app_id", "channel", "version", "updated_since", "limit")),
     "webhooks": (("org_id",), ("org_id", "updated_since", "limit")),
     "statistics": ((), ("org_id", "app_id")),
+    "environment": (("org_id",), ("org_id", "app_id")),
 }
 DEVICE_PAGE_SIZE = 1000
 APP_PAGE_SIZE = 100
@@ -480,5 +481,11 @@ class Info(Operation):
     # -- running -----------------------------------------------------------
 
     def execute(self):
+        if self.resource == "environment":
+            # Imported here: only an export needs every declaration.
+            from ansible_collections.capgo.cloud.plugins.module_utils._environment import export
+
+            self.result["environment"] = export(self, self.params["org_id"], self.params.get("app_id"))
+            return
         items = getattr(self, "list_%s" % self.resource)()
         self.result[self.resource] = [strip_secrets(self.resource, item) for item in items]

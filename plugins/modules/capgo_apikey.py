@@ -194,6 +194,15 @@ options:
       - The key needs C(app.read) on the apps (C(org.read) to list them).
       - If not set, the environment variable E(CAPGO_LOOKUP_API_KEY) is used.
     type: str
+  session_token:
+    description:
+      - A dashboard session token (JWT) for what Capgo allows a session alone (creating a key,
+        changing its bindings). With it, O(api_key) may stay an API key, which then does the
+        lookups (as O(lookup_api_key) would).
+      - If not set, the environment variable E(CAPGO_SESSION_TOKEN) is used, as an AWX
+        credential of type "Capgo Cloud" injects it.
+    type: str
+    version_added: 0.2.0
 notes:
   - Listing and reading keys with an API key needs C(org.manage_apikeys) (C(org_admin),
     C(org_super_admin) or C(apikey_manager)); such a key sees only keys whose every bound

@@ -45,15 +45,22 @@ options:
       - V(channels), V(devices) and V(bundles) those of app O(app_id).
       - V(webhooks) the webhooks of organization O(org_id).
       - V(statistics) daily usage of an app, an organization or every app of the key (O(scope)).
+      - V(environment) the estate of organization O(org_id) (its members, webhooks, the API keys
+        the caller may manage, its apps with their bundles, channels and device overrides; with
+        O(app_id) only that app) as a declaration that M(capgo.cloud.capgo_environment) accepts
+        unchanged, returned as RV(environment). Only managed options are exported, without
+        secrets and without what Capgo cannot read back (channels' platform flags, the
+        organization's security policy, API keys' bindings). Applying it right away reports
+        no change and sends no write.
       - Each resource accepts the filters listed with them; a filter or statistics option that
         does not apply to O(resource) fails before any request.
     type: str
     required: true
-    choices: [organizations, members, apikeys, apps, channels, devices, bundles, webhooks, statistics]
+    choices: [organizations, members, apikeys, apps, channels, devices, bundles, webhooks, statistics, environment]
   org_id:
     description:
       - Id (UUID) of an organization.
-      - Required for O(resource=members) and O(resource=webhooks).
+      - Required for O(resource=members), O(resource=webhooks) and O(resource=environment).
       - With O(resource=organizations), returns only that organization (an empty list when the key
         cannot read it or it does not exist). With O(resource=apps), only the apps of that
         organization (sent to Capgo).
@@ -196,6 +203,12 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "production serves {{ prod.channels[0].bundle }}"
 
+- name: Export the estate of an organization as a declaration for capgo_environment
+  capgo.cloud.capgo_info:
+    resource: environment
+    org_id: 046a36ac-e03c-4590-9257-bd6c9dba9ee8
+  register: estate
+
 - name: Devices that still run 1.2.0
   capgo.cloud.capgo_info:
     resource: devices
@@ -249,6 +262,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+environment:
+  description:
+    - With O(resource=environment), the estate as a declaration for M(capgo.cloud.capgo_environment)
+      (keys C(organization), C(members), C(webhooks), C(apikeys), C(apps)).
+  returned: when O(resource=environment)
+  type: dict
+  version_added: 0.2.0
 organizations:
   description: The organizations (O(resource=organizations)).
   returned: when O(resource=organizations)
