@@ -242,7 +242,7 @@ class Environment(object):
             if kind not in self.purge:
                 continue
             for scope_params, parent in self.purge_scopes(kind, org_id):
-                probe = KINDS[kind](self.engine, dict(base, **scope_params))
+                probe = KINDS[kind](self.engine, self.complete(kind, dict(base, **scope_params)))
                 scope = dict((o, scope_params.get(o)) for o in KINDS[kind].scope_options)
                 key = (kind,) + tuple(scope[o] for o in KINDS[kind].scope_options)
                 states = self.engine.listing(key, lambda p=probe, s=scope: type(p).list_all(p, s)) or []
