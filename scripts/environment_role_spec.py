@@ -42,7 +42,7 @@ KINDS = {
 PURGE_KINDS = ["members", "webhooks", "apikeys", "apps", "channels", "devices"]
 # Keys of an option spec that a role argument spec understands (validation never writes defaults
 # back: the role passes the declaration on unchanged).
-OPTION_KEYS = ("type", "elements", "required", "default", "choices", "aliases", "no_log")
+OPTION_KEYS = ("type", "elements", "required", "default", "choices", "no_log")
 CHECK_KEYS = ("mutually_exclusive", "required_one_of", "required_if", "required_by", "required_together")
 
 HEADER = """\
@@ -53,11 +53,15 @@ HEADER = """\
 
 
 def import_declarations():
-    """Import the collection's module_utils through a temporary ansible_collections tree."""
-    tmp = tempfile.mkdtemp(prefix="capgo-spec-")
-    os.makedirs(os.path.join(tmp, "ansible_collections", "capgo"))
-    os.symlink(ROOT, os.path.join(tmp, "ansible_collections", "capgo", "cloud"))
-    sys.path.insert(0, tmp)
+    """Import the collection's module_utils (through a temporary ansible_collections tree when
+    the collection is not importable already, as it is in ansible-test units)."""
+    try:
+        importlib.import_module("ansible_collections.capgo.cloud.plugins.module_utils._engine")
+    except ImportError:
+        tmp = tempfile.mkdtemp(prefix="capgo-spec-")
+        os.makedirs(os.path.join(tmp, "ansible_collections", "capgo"))
+        os.symlink(ROOT, os.path.join(tmp, "ansible_collections", "capgo", "cloud"))
+        sys.path.insert(0, tmp)
     classes = {}
     for kind, (mod, cls, dummy, dummy2) in KINDS.items():
         module = importlib.import_module("ansible_collections.capgo.cloud.plugins.module_utils." + mod)
@@ -102,9 +106,26 @@ def checks(kwargs, dropped):
 
 
 def item_options(cls, kind):
+    """The item's options and checks. A role argument spec has no aliases: an alias becomes an
+    option of its own, and a required option with aliases becomes "one of them is required"."""
     dummy, dummy2, module, dropped = KINDS[kind]
-    spec = dict((name, option(s, module, name)) for name, s in cls.argument_spec.items() if name not in dropped)
-    return spec, checks(getattr(cls, "module_kwargs", {}) or {}, dropped)
+    spec = {}
+    required_one_of = []
+    for name, s in cls.argument_spec.items():
+        if name in dropped:
+            continue
+        spec[name] = option(s, module, name)
+        aliases = list(s.get("aliases") or [])
+        for alias in aliases:
+            spec[alias] = dict(option(s, module, name), description="An alias of O(%s)." % name)
+            spec[alias].pop("required", None)
+            spec[alias].pop("default", None)
+        if aliases and spec[name].pop("required", False):
+            required_one_of.append([name] + aliases)
+    rules = checks(getattr(cls, "module_kwargs", {}) or {}, dropped)
+    if required_one_of:
+        rules["required_one_of"] = rules.get("required_one_of", []) + required_one_of
+    return spec, rules
 
 
 def listing(cls, kind, description, extra=None):
@@ -205,8 +226,16 @@ def join_descriptions(node):
     return node
 
 
+class IndentedDumper(yaml.SafeDumper):
+    """Indent list items under their key, as yamllint (ansible-lint) expects."""
+
+    def increase_indent(self, flow=False, indentless=False):
+        return super(IndentedDumper, self).increase_indent(flow, False)
+
+
 def render():
-    return HEADER + yaml.safe_dump(join_descriptions(build_spec()), default_flow_style=False, sort_keys=False, width=120)
+    return HEADER + yaml.dump(join_descriptions(build_spec()), Dumper=IndentedDumper, default_flow_style=False,
+                              sort_keys=False, width=120)
 
 
 def main():
