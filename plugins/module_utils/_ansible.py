@@ -120,7 +120,7 @@ ENVIRONMENT_SPEC = dict(
     organization=dict(type="dict", required=True),
     members=dict(type="list", elements="dict", default=[]),
     webhooks=dict(type="list", elements="dict", default=[]),
-    apikeys=dict(type="list", elements="dict", default=[]),
+    apikeys=dict(type="list", elements="dict", default=[], no_log=False),
     apps=dict(type="list", elements="dict", default=[]),
     purge=dict(type="list", elements="str", default=[],
                choices=["members", "webhooks", "apikeys", "apps", "channels", "devices"]),

@@ -9,8 +9,8 @@ __metaclass__ = type
 
 from datetime import datetime, timezone
 
-from ansible_collections.capgo.cloud.plugins.module_utils._engine import CREDENTIAL_RE, Resource, is_app_id, is_uuid
-from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError, CapgoClient
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import Resource, is_app_id, is_uuid
+from ansible_collections.capgo.cloud.plugins.module_utils._client import CREDENTIAL_RE, CapgoAPIError, CapgoClient
 from ansible_collections.capgo.cloud.plugins.module_utils._resources import apikey_from_api, format_expiry, parse_expiry
 
 ROLE_SCOPES = {

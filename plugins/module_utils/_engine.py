@@ -31,7 +31,6 @@ import re
 import threading
 
 from ansible_collections.capgo.cloud.plugins.module_utils._client import (
-    CREDENTIAL_RE,
     MASK,
     CapgoAPIError,
     connection_problems,

@@ -127,6 +127,7 @@ class Environment(object):
             for params in sections.get(kind) or ():
                 self.items.append(Item(kind, params, self.app_items.get(params.get("app_id"))))
         self.purged = []
+        self.unknown_caller_warned = set()
         self.changes = []
         self.secrets = {}
         self.warnings = []
@@ -293,6 +294,10 @@ class Environment(object):
     def protected(self, kind, state):
         """What purge never removes: the caller's own key and membership, the last super admin."""
         caller = self.caller()
+        if caller is None and kind in ("apikeys", "members") and kind not in self.unknown_caller_warned:
+            self.unknown_caller_warned.add(kind)
+            self.engine.warn("purge of %s skipped: Capgo does not tell which API key and user this run uses "
+                             "(api_key is a session token, or a hashed key), so none is removed" % kind)
         if kind == "apikeys":
             return caller is None or state.get("id") == caller.get("id")
         if kind == "members":

@@ -25,7 +25,7 @@ description:
     read item by item. A converged run sends no write and reports RV(ignore:changed=false).
   - Order follows the dependencies. The organization comes first, then apps, bundles,
     channels, then devices, members and webhooks, then API keys. Removals
-    (O(ignore:state=absent) items, O(purge), O(apps[].keep_bundles)) run afterwards in reverse.
+    (O(ignore:state=absent) items, O(purge), C(apps[].keep_bundles)) run afterwards in reverse.
     Independent writes run concurrently, at most O(parallel) at a time.
   - Check mode is a plan. Nothing is written, and RV(changes) lists what a real run would do,
     the same list the real run then reports. Items under an organization or app that check
@@ -44,8 +44,8 @@ attributes:
 options:
   organization:
     description:
-      - The options of M(capgo.cloud.capgo_organization). Its identity is O(organization.org_id),
-        or O(organization.name) when no id is given.
+      - The options of M(capgo.cloud.capgo_organization). Its identity is C(organization.org_id),
+        or C(organization.name) when no id is given.
       - The scope of everything else. The organization itself is never purged.
     type: dict
     required: true
@@ -67,7 +67,7 @@ options:
   apikeys:
     description:
       - API keys. Each item takes the options of M(capgo.cloud.capgo_apikey). Bindings may
-        name apps of this declaration by their O(apps[].app_id).
+        name apps of this declaration by their C(apps[].app_id).
       - Capgo creates API keys and changes bindings only for a dashboard session. Give
         O(session_token) for that; O(api_key) still does every read.
       - A created key is returned once, under RV(secrets).

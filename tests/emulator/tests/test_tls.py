@@ -72,7 +72,7 @@ def test_client_not_trusting_the_ca_file_fails(tls_server):
 
 
 def test_control_endpoints_and_faults_over_https(tls_server):
-    server, _ = tls_server
+    server = tls_server[0]
     server.clear_faults()
     server.clear_log()
     server.add_fault(method="GET", path="^/ok$", drop=True, times=1)
