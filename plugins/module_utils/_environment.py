@@ -443,7 +443,9 @@ def export(op, org_id, app_id=None):
 
     def listing(kind, **scope):
         declaration = KINDS[kind]
-        probe = declaration(engine, dict(base, **scope))
+        params = dict((name, option.get("default")) for name, option in declaration.argument_spec.items())
+        params.update(base, **scope)
+        probe = declaration(engine, params)
         return declaration.list_all(probe, scope) or []
 
     org = KINDS["organization"](engine, dict(base, org_id=org_id, name=None, state="present"))
