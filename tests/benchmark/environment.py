@@ -181,7 +181,6 @@ URI = """---
     ansible.builtin.uri:
       headers:
         authorization: "{{ bench_key }}"
-      body_format: json
       return_content: true
   tasks:
     - name: Read the organization
@@ -192,6 +191,7 @@ URI = """---
       ansible.builtin.uri:
         url: "{{ bench_url }}/organization"
         method: PUT
+        body_format: json
         body: {orgId: "{{ bench_org.org_id }}", website: "{{ bench_org.website }}"}
       when: org.json.website != bench_org.website
       changed_when: true
@@ -204,6 +204,7 @@ URI = """---
       ansible.builtin.uri:
         url: "{{ bench_url }}/organization/members"
         method: POST
+        body_format: json
         body: {orgId: "{{ bench_org.org_id }}", email: "{{ item.email }}", invite_type: "{{ item.role }}"}
       loop: "{{ bench_members }}"
       when: item.email not in (members.json | map(attribute='email') | list)
@@ -217,6 +218,7 @@ URI = """---
       ansible.builtin.uri:
         url: "{{ bench_url }}/webhooks"
         method: POST
+        body_format: json
         body: {orgId: "{{ bench_org.org_id }}", name: "{{ item.name }}", url: "{{ item.url }}", events: "{{ item.events }}"}
         status_code: [200, 201]
       loop: "{{ bench_webhooks }}"
@@ -227,6 +229,7 @@ URI = """---
       ansible.builtin.uri:
         url: "{{ bench_url }}/webhooks"
         method: PUT
+        body_format: json
         body: {orgId: "{{ bench_org.org_id }}", webhookId: "{{ current.id }}", url: "{{ item.url }}", events: "{{ item.events }}"}
       loop: "{{ bench_webhooks }}"
       vars:
@@ -243,6 +246,7 @@ URI = """---
       ansible.builtin.uri:
         url: "{{ bench_url }}/app/{{ item.item.app_id }}"
         method: PUT
+        body_format: json
         body: {retention: "{{ item.item.retention_days * 86400 }}"}
       loop: "{{ apps.results }}"
       when: item.json.retention != item.item.retention_days * 86400
@@ -258,6 +262,7 @@ URI = """---
       ansible.builtin.uri:
         url: "{{ bench_url }}/channel"
         method: POST
+        body_format: json
         body: {app_id: "{{ item.item.app_id }}", channel: "{{ item.item.channel }}", version: "{{ item.item.bundle }}",
                public: "{{ item.item.public }}"}
       loop: "{{ channels.results }}"
@@ -276,6 +281,7 @@ URI = """---
       ansible.builtin.uri:
         url: "{{ bench_url }}/device"
         method: POST
+        body_format: json
         body: {app_id: "{{ item.item.app_id }}", device_id: "{{ item.item.device_id }}", channel: "{{ item.item.channel }}"}
       loop: "{{ devices.results }}"
       when: (item.json.channel | default('')) != item.item.channel
@@ -384,9 +390,15 @@ class Bench(object):
         log = os.path.join(self.work, "%s.log" % label)
         t0 = time.time()
         with open(log, "w") as out:
-            rc = subprocess.call([self.playbook_bin, "-i", os.path.join(self.work, "inventory.ini"), playbook,
-                                  "-e", "@" + vars_path], env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                 stdin=subprocess.DEVNULL, cwd=self.work)
+            proc = subprocess.Popen([self.playbook_bin, "-i", os.path.join(self.work, "inventory.ini"), playbook,
+                                     "-e", "@" + vars_path], env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, cwd=self.work, start_new_session=True)
+            try:
+                rc = proc.wait()
+            except BaseException:
+                os.killpg(proc.pid, signal.SIGTERM)  # interrupted: end the playbook and what it started
+                proc.wait()
+                raise
         seconds = time.time() - t0
         requests = self.emu.call("GET", "/_emulator/requests")
         writes = len([r for r in requests if r["method"] in WRITES])
