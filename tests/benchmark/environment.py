@@ -422,7 +422,7 @@ def median_run(bench, playbook, vars_path, label, state, times):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--ansible-python", default=sys.executable,
                         help="python of the ansible-core venv (ansible-playbook beside it); default: this one")
     parser.add_argument("--emulator-python", default=os.path.join(ROOT, ".venvs", "emulator", "bin", "python"))
@@ -535,8 +535,9 @@ def report(results, variants, startup, n_changes):
     base = startup["baseline"]["seconds"]
     per = dict((k, (startup[k]["seconds"] - base) / STARTUP_TASKS) for k in ("capgo_channel", "uri"))
     targets.append(("one converged capgo_channel task ≤ the uri task", per["capgo_channel"] <= per["uri"],
-                    "%.3f s vs %.3f s (%.2f ×)" % (per["capgo_channel"], per["uri"],
-                                                  per["capgo_channel"] / per["uri"] if per["uri"] > 0 else float("nan"))))
+                    "%.3f s vs %.3f s (%.2f ×)" % (
+                        per["capgo_channel"], per["uri"],
+                        per["capgo_channel"] / per["uri"] if per["uri"] > 0 else float("nan"))))
     if targets:
         lines.append("| target (issue 12) | met | measured |")
         lines.append("|---|---|---|")
