@@ -3,14 +3,17 @@
 #
 # Stages (in this order; each runs even when an earlier one failed):
 #   emulator           pytest suite of the Capgo API emulator (tests/emulator/tests)
-#   checks             repository checks: no sanity ignore files, seed copies in sync
+#   checks             repository checks: no sanity ignore files, one standard seed that loads
 #   sanity             ansible-test sanity --venv on ansible-core $SANITY_CORE (2.19)
 #   units-<core>       ansible-test units on every core of $CORE_VERSIONS
 #   integration-<core> ansible-test integration against one emulator, every core
+#   awx                the collection built and installed, its playbooks run as AWX jobs
+#                      through ansible-runner against the emulator, and the EE build
+#                      context (tests/awx; venv `awx` from tests/requirements/awx.txt)
 #
 # Knobs (environment):
 #   CORE_VERSIONS="2.16 2.17 2.18 2.19"  cores for units and integration
-#   STAGES="emulator checks sanity units integration"  stage kinds to run
+#   STAGES="emulator checks sanity units integration awx"  stage kinds to run
 #   TARGETS="capgo_channel ..."          integration targets (default: all)
 #   SANITY_CORE=2.19                     core for sanity
 #   PYTHON=python3.11                    interpreter for the venvs
@@ -26,7 +29,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 . "$ROOT/scripts/lib.sh"
 CORE_VERSIONS=${CORE_VERSIONS:-"2.16 2.17 2.18 2.19"}
 SANITY_CORE=${SANITY_CORE:-2.19}
-STAGES=${STAGES:-"emulator checks sanity units integration"}
+STAGES=${STAGES:-"emulator checks sanity units integration awx"}
 TARGETS=${TARGETS:-}
 
 # The modules read these as fallbacks; a developer's own settings must not leak into tests.
@@ -170,24 +173,23 @@ stage_checks() {
     else
         say "ok: no tests/sanity/ignore-*.txt"
     fi
-    # 2. The standard seed and the setup role's default capgo_seed are the same document.
-    ensure_emulator_venv || return 1  # a small venv with PyYAML
-    "$VENVS/emulator/bin/python" - "$COLL" <<'EOF' || rc=1
+    # 2. One seed: examples/seed.yml is the only copy of the standard world, and it loads.
+    ensure_emulator_venv || return 1  # PyYAML and the emulator's own loader
+    PYTHONPATH="$COLL/tests/emulator" "$VENVS/emulator/bin/python" - "$COLL" <<'EOF' || rc=1
 import os, sys, yaml
+from capgo_emulator.state import State
 root = sys.argv[1]
-seed = os.path.join(root, 'tests/integration/seed.yml')
+seed = os.path.join(root, 'examples/seed.yml')
+State().load_seed(yaml.safe_load(open(seed)))
+print('ok: examples/seed.yml loads in the emulator')
+copies = [p for p in ('tests/integration/seed.yml',) if os.path.exists(os.path.join(root, p))]
 defaults = os.path.join(root, 'tests/integration/targets/setup_capgo_emulator/defaults/main.yml')
-a = yaml.safe_load(open(seed))
-b = yaml.safe_load(open(defaults)).get('capgo_seed')
-if a == b:
-    print('ok: tests/integration/seed.yml == setup_capgo_emulator defaults capgo_seed')
-else:
-    print('not ok: tests/integration/seed.yml differs from capgo_seed in %s' % os.path.relpath(defaults, root))
+if not isinstance(yaml.safe_load(open(defaults)).get('capgo_seed'), str):
+    copies.append(os.path.relpath(defaults, root) + ' (capgo_seed)')
+if copies:
+    print('not ok: a second copy of the standard seed: %s' % ', '.join(copies))
     sys.exit(1)
-ex = os.path.join(root, 'examples/seed.yml')
-if os.path.exists(ex):
-    yaml.safe_load(open(ex))
-    print('ok: examples/seed.yml is valid YAML')
+print('ok: no second copy of the standard seed')
 EOF
     return $rc
 }
@@ -235,7 +237,7 @@ integration_targets() {
 }
 
 write_integration_config() {
-    "$VENVS/emulator/bin/python" - "$COLL/tests/integration/seed.yml" "$EMU_URL" "$COLL/tests/emulator" \
+    "$VENVS/emulator/bin/python" - "$COLL/examples/seed.yml" "$EMU_URL" "$COLL/tests/emulator" \
         > "$COLL/tests/integration/integration_config.yml" <<'EOF'
 import sys, yaml
 seed = yaml.safe_load(open(sys.argv[1]))
@@ -256,9 +258,13 @@ cfg = {
     'capgo_outsider_session_token': tokens.get('outsider@example.com'),
     'capgo_org_id': orgs.get('Demo org'),
     'capgo_other_org_id': orgs.get('Other org'),
-    # For targets that start an emulator of their own (an HTTPS one, say): its interpreter and sources.
+    # The whole standard seed: setup_capgo_emulator's default capgo_seed.
+    'capgo_standard_seed': seed,
+    # For targets that start an emulator of their own (an HTTPS one, say): its interpreter,
+    # sources and the standard seed file.
     'capgo_emulator_python': sys.executable,
     'capgo_emulator_path': sys.argv[3],
+    'capgo_emulator_seed': sys.argv[1],
 }
 print('---')
 print(yaml.safe_dump(cfg, default_flow_style=False, sort_keys=False), end='')
@@ -277,7 +283,7 @@ stage_integration() {
     ensure_core_venv "$core" || return 1
     if (( ! EMU_STARTED )); then
         EMU_STARTED=1
-        start_emulator "$COLL/tests/integration/seed.yml" "$LOGDIR/emulator-server.log" || return 1
+        start_emulator "$COLL/examples/seed.yml" "$LOGDIR/emulator-server.log" || return 1
     fi
     if [[ -z "$EMU_PID" ]] || ! kill -0 "$EMU_PID" 2>/dev/null; then
         say "the emulator is not running (see $LOGDIR/emulator-server.log)"
@@ -287,11 +293,35 @@ stage_integration() {
     ansible_test "$core" integration --local --python 3.11 --continue-on-error "${targets[@]}"
 }
 
+# AWX jobs: build and install the collection as an EE would hold it, start an emulator of
+# its own (after the integration stages, whose emulator it replaces), and run tests/awx.
+# The emulator is stopped whatever the outcome.
+stage_awx() {
+    if [[ ! -d "$COLL/tests/awx" ]]; then
+        STAGE_NOTE="no tests/awx yet"
+        return 77
+    fi
+    ensure_venv awx "$REQ_DIR/awx.txt" || return 1
+    local venv="$VENVS/awx" dist="$WORK/awx-dist" cols="$WORK/awx-collections" rc
+    rm -rf "$dist" "$cols"
+    mkdir -p "$dist" "$cols"
+    run_child "$COLL" "$venv/bin/ansible-galaxy" collection build --force --output-path "$dist" || return 1
+    run_child "$WORK" "$venv/bin/ansible-galaxy" collection install --force -p "$cols" "$dist"/capgo-cloud-*.tar.gz \
+        || return 1
+    stop_emulator
+    start_emulator "$COLL/examples/seed.yml" "$LOGDIR/emulator-awx.log" || return 1
+    run_child "$COLL" env PATH="$venv/bin:$PATH" CAPGO_AWX_ROOT="$COLL" CAPGO_AWX_COLLECTIONS="$cols" \
+        CAPGO_AWX_EMULATOR="$EMU_URL" "$venv/bin/python" -m pytest -p no:cacheprovider tests/awx
+    rc=$?
+    stop_emulator
+    return $rc
+}
+
 # ---------------------------------------------------------------- main
 for kind in $STAGES; do
     case "$kind" in
-        emulator|checks|sanity|units|integration) ;;
-        *) say "unknown stage kind '$kind' (known: emulator checks sanity units integration)"; exit 2 ;;
+        emulator|checks|sanity|units|integration|awx) ;;
+        *) say "unknown stage kind '$kind' (known: emulator checks sanity units integration awx)"; exit 2 ;;
     esac
 done
 
@@ -315,6 +345,7 @@ fi
 if want integration; then
     for core in $CORE_VERSIONS; do run_stage "integration-$core" integration stage_integration "$core"; done
 fi
+want awx && run_stage awx pytest stage_awx
 stop_emulator
 
 # ---------------------------------------------------------------- summary

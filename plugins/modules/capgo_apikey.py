@@ -237,27 +237,12 @@ EXAMPLES = r"""
   when: ci_key.apikey.key is defined
   no_log: true
 
-- name: Or keep it in AWX / Automation Controller - a credential type for Capgo keys (once)
-  awx.awx.credential_type:
-    name: Capgo API key
-    kind: cloud
-    inputs:
-      fields:
-        - id: api_key
-          type: string
-          label: Capgo API key
-          secret: true
-      required: [api_key]
-    injectors:
-      env:
-        CAPGO_API_KEY: "{{ '{{ api_key }}' }}"
-    state: present
-
-- name: And a credential of that type holding the new key
+# The "Capgo Cloud" credential type ships with the collection (extensions/awx/credential_type.yml).
+- name: Or keep it in AWX / Automation Controller, as a credential of type Capgo Cloud
   awx.awx.credential:
     name: Capgo CI upload key
     organization: Default
-    credential_type: Capgo API key
+    credential_type: Capgo Cloud
     inputs:
       api_key: "{{ ci_key.apikey.key }}"
   when: ci_key.apikey.key is defined

@@ -2,7 +2,7 @@
 
 from . import ratelimit
 from .errors import ApiError
-from .state import is_uuid
+from .schema import is_uuid
 
 # --------------------------------------------------------------------------- permissions
 ORG_PERMS = (

@@ -3,8 +3,17 @@
 Import in tests with ``from emu_seed import ...``.
 """
 
+import os
+
+import yaml
+
+from capgo_emulator.seed import overlay_seed
+
+SHARED_SEED = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir,
+                           os.pardir, "examples", "seed.yml")
+
 ORG1 = "046a36ac-e03c-4590-9257-bd6c9dba9ee8"   # "Demo org" (admin = super admin)
-ORG2 = "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d"   # "Other org" (outsider = super admin)
+ORG2 = "34a8c55d-2d0f-4652-a43f-684c7a9403ac"   # "Other org" (outsider = super admin)
 APP = "com.demo.app"          # in ORG1
 APP2 = "com.demo.second"      # in ORG1
 APP_OUT = "com.other.app"     # in ORG2
@@ -60,48 +69,48 @@ def _app(role, app=APP):
     return {"role_name": role, "scope_type": "app", "app_id": app}
 
 
-DEFAULT_SEED = {
+# The emulator's tests start from the one shared seed (examples/seed.yml, also the demo's and
+# the integration tests') with this overlay: more identities, an app, bundles and rows the
+# route tests need (capgo_emulator.seed.overlay_seed: same natural key = update,
+# new = append, remove: true = drop).
+OVERLAY = {
     "users": [
-        {"email": ADMIN, "id": "6aa76066-55ef-4238-ade6-0b32334a4097",
-         "session_token": SESSION_ADMIN},
-        {"email": DEV, "session_token": SESSION_DEV},
         {"email": MEMBER, "session_token": SESSION_MEMBER},
-        {"email": OUTSIDER, "session_token": SESSION_OUTSIDER},
         {"email": NOBODY, "session_token": SESSION_NOBODY},
         {"email": PENDING},
     ],
     "orgs": [
-        {"id": ORG1, "name": "Demo org", "management_email": ADMIN, "created_by": ADMIN,
-         "members": [
-             {"email": ADMIN, "role": "org_super_admin"},
-             {"email": DEV, "role": "org_admin"},
-             {"email": MEMBER, "role": "org_member"},
-             {"email": PENDING, "role": "org_member", "pending": True},
-         ]},
-        {"id": ORG2, "name": "Other org", "management_email": OUTSIDER, "created_by": OUTSIDER,
-         "members": [{"email": OUTSIDER, "role": "org_super_admin"}]},
+        {"name": "Demo org", "members": [
+            {"email": DEV, "role": "org_admin"},
+            {"email": MEMBER, "role": "org_member"},
+            {"email": PENDING, "role": "org_member", "pending": True},
+        ]},
     ],
     "apps": [
-        {"app_id": APP, "id": APP_UUID, "name": "Demo app", "owner_org": ORG1},
+        {"app_id": APP, "id": APP_UUID},
+        {"app_id": APP_OUT, "id": APP_OUT_UUID},
         {"app_id": APP2, "id": APP2_UUID, "name": "Second app", "owner_org": "Demo org"},
-        {"app_id": APP_OUT, "id": APP_OUT_UUID, "name": "Other app", "owner_org": ORG2},
     ],
     "bundles": [
         {"app_id": APP, "name": "1.0.0", "checksum": "a" * 64,
          "external_url": "https://cdn.example.com/1.0.0.zip"},
+        {"app_id": APP, "name": "1.1.0", "remove": True},
+        {"app_id": APP, "name": "1.2.0", "remove": True},
+        {"app_id": APP_OUT, "name": "1.0.0", "remove": True},
         {"app_id": APP, "name": "1.0.1", "checksum": "b" * 64,
          "external_url": "https://cdn.example.com/1.0.1.zip"},
         {"app_id": APP, "name": "0.9.0", "checksum": "c" * 64, "deleted": True},
         {"app_id": APP_OUT, "name": "2.0.0", "checksum": "d" * 64},
     ],
     "channels": [
-        {"app_id": APP, "name": "production", "version": "1.0.0", "public": True,
-         "ios": True, "android": True},
-        {"app_id": APP, "name": "beta", "version": "1.0.1", "public": False},
+        {"app_id": APP, "name": "beta", "version": "1.0.1"},
         {"app_id": APP_OUT, "name": "production", "version": "2.0.0", "public": True},
     ],
     "apikeys": [
-        _key(KEY_SUPER, "super", ADMIN, _org("org_super_admin")),
+        {"key": "67eeaff4-ae4c-49a6-8eb1-0875f5369de0", "remove": True},
+        {"key": "985d55b1-c4a0-4b87-9cb1-3a2a9a0e3a01", "remove": True},
+        {"key": "1f0c3e2a-5b6d-4e7f-8091-a2b3c4d5e6f7", "remove": True},
+        {"key": KEY_SUPER, "name": "super"},
         _key(KEY_ORG_ADMIN, "org-admin", DEV, _org("org_admin")),
         _key(KEY_MEMBER, "member", MEMBER, _org("org_member")),
         _key(KEY_APP_ADMIN, "app-admin", ADMIN, _app("app_admin")),
@@ -119,21 +128,20 @@ DEFAULT_SEED = {
         _key(KEY_NONE, "no-bindings", NOBODY),
     ],
     "devices": [
-        {"app_id": APP, "device_id": DEVICE1, "platform": "ios", "version_name": "1.0.0",
-         "plugin_version": "6.0.0", "os_version": "17.0", "is_prod": True,
-         "is_emulator": False},
-        {"app_id": APP, "device_id": DEVICE2, "platform": "android", "version_name": "1.0.1",
-         "plugin_version": "6.0.0", "os_version": "14", "is_prod": True,
-         "is_emulator": False},
+        {"app_id": APP, "device_id": DEVICE2, "version_name": "1.0.1"},
     ],
     "device_overrides": [
         {"app_id": APP, "device_id": DEVICE2, "channel": "beta"},
     ],
     "stats": [
-        {"app_id": APP, "date": "2026-11-01", "mau": 120, "storage": 1048576,
-         "bandwidth": 52428800},
-        {"app_id": APP, "date": "2026-11-02", "mau": 130, "storage": 1048576,
-         "bandwidth": 10485760},
+        {"app_id": APP, "date": "2026-11-02", "mau": 130, "bandwidth": 10485760},
+        {"app_id": APP, "date": "2026-11-03", "remove": True},
+        {"app_id": APP, "date": "2026-11-04", "remove": True},
+        {"app_id": APP, "date": "2026-11-05", "remove": True},
         {"app_id": APP2, "date": "2026-11-01", "mau": 5, "storage": 0, "bandwidth": 1000},
     ],
 }
+
+with open(SHARED_SEED, encoding="utf-8") as _handle:
+    BASE_SEED = yaml.safe_load(_handle)
+DEFAULT_SEED = overlay_seed(BASE_SEED, OVERLAY)

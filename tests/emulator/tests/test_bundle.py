@@ -7,19 +7,13 @@ import pytest
 
 from emu_seed import (APP, APP2, APP_OUT, DEFAULT_SEED, KEY_APP_ADMIN, KEY_APP_DEV, KEY_MEMBER,
                       KEY_ORG_ADMIN, KEY_READER, KEY_SUPER, KEY_UPLOADER, ORG1)
+from helpers import err
 
 BUNDLE_FIELDS = {"id", "created_at", "app_id", "name", "updated_at", "deleted", "deleted_at",
                  "external_url", "checksum", "session_key", "storage_provider",
                  "min_update_version", "native_packages", "owner_org", "user_id", "r2_path",
                  "manifest", "manifest_count", "link", "comment", "key_id", "cli_version",
                  "created_by_apikey_rbac_id"}
-
-
-def err(r, status, code):
-    assert r.status_code == status, (r.status_code, r.text)
-    body = r.json()
-    assert body["error"] == code, body
-    return body
 
 
 def get(emu, key=KEY_SUPER, **params):

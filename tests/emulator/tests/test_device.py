@@ -8,18 +8,12 @@ from capgo_emulator import ratelimit
 from conftest import start_emulator
 from emu_seed import (APP, APP2, APP_OUT, DEFAULT_SEED, DEVICE1, DEVICE2, KEY_APP_DEV,
                       KEY_CHANNEL_ADMIN, KEY_MEMBER, KEY_READER, KEY_SUPER, KEY_UPLOADER)
+from helpers import err
 
 DEVICE_FIELDS = {"updated_at", "device_id", "custom_id", "is_prod", "is_emulator", "install_source",
                  "version_name", "version", "app_id", "platform", "plugin_version", "os_version",
                  "version_build", "key_id", "country_code"}
 NEW_DEVICE = "aaaaaaaa-0000-0000-0000-00000000000a"
-
-
-def err(r, status, code):
-    assert r.status_code == status, (r.status_code, r.text)
-    body = r.json()
-    assert body["error"] == code, body
-    return body
 
 
 def get(emu, key=KEY_SUPER, **params):

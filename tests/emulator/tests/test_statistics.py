@@ -8,17 +8,11 @@ import pytest
 from emu_seed import (APP, APP2, APP_OUT, DEFAULT_SEED, DEVICE1, KEY_APP_ADMIN, KEY_MEMBER,
                       KEY_NONE, KEY_READER, KEY_SUPER, KEY_UPLOADER, ORG1, ORG2, SESSION_ADMIN,
                       SESSION_NOBODY)
+from helpers import err
 
 ENTRY_KEYS = {"date", "mau", "storage", "storage_byte_hours", "bandwidth", "build_time_seconds"}
 RANGE = {"from": "2026-11-01", "to": "2026-11-04"}
 MB = 1048576
-
-
-def err(r, status, code):
-    assert r.status_code == status, (r.status_code, r.text)
-    body = r.json()
-    assert body["error"] == code, body
-    return body
 
 
 def stats(emu, path, key=KEY_SUPER, **params):

@@ -6,16 +6,10 @@ import pytest
 
 from emu_seed import (DEFAULT_SEED, KEY_APP_ADMIN, KEY_CHANNEL_ADMIN, KEY_MEMBER, KEY_ORG_ADMIN,
                       KEY_OUTSIDER, KEY_SUPER, ORG1, ORG2, SESSION_ADMIN, SESSION_MEMBER)
+from helpers import err
 
 WEBHOOK_KEYS = {"id", "org_id", "name", "url", "enabled", "events", "delivery_version",
                 "created_at", "updated_at", "created_by"}
-
-
-def err(r, status, code):
-    assert r.status_code == status, (r.status_code, r.text)
-    body = r.json()
-    assert body["error"] == code, body
-    return body
 
 
 def create(emu, key=KEY_SUPER, **extra):

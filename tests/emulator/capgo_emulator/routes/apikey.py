@@ -5,7 +5,7 @@ import re
 
 from ..auth import PRIVILEGED_ROLES, ROLES, assignable
 from ..errors import ApiError
-from ..state import is_uuid, iso, parse_iso, sha256_hex
+from ..schema import is_uuid, iso, parse_iso, sha256_hex
 from . import route
 from .common import is_int
 

@@ -3,7 +3,7 @@
 import copy
 
 from ..errors import ApiError
-from ..state import APP_DEFAULTS, DEFAULT_RETENTION
+from ..schema import APP_DEFAULTS, DEFAULT_RETENTION
 from . import route
 from .common import js_parse_int, numeric, require_app_id
 

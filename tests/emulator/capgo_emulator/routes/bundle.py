@@ -4,9 +4,10 @@ POST /bundle/metadata (capgo-api.md §2.6)."""
 import re
 
 from ..errors import ApiError
+from ..schema import BUNDLE_DEFAULTS, to_int_id
 from . import route
-from .common import check_app_id, paginate, require_app_perm, to_int_id, ts
-from .channel import app_channels, audit, bundle_by_id, channel_by_id, col, insert_row, rows
+from .common import check_app_id, paginate, require_app_perm, ts
+from .channel import audit, col
 
 # semver.org's official regular expression (no leading "v").
 SEMVER_RE = re.compile(
@@ -14,13 +15,6 @@ SEMVER_RE = re.compile(
     r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
     r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$")
 
-BUNDLE_DEFAULTS = {
-    "deleted": False, "deleted_at": None, "external_url": None, "checksum": None,
-    "session_key": None, "storage_provider": "r2", "min_update_version": None,
-    "native_packages": None, "owner_org": None, "user_id": None, "r2_path": None,
-    "manifest": None, "manifest_count": 0, "link": None, "comment": None, "key_id": None,
-    "cli_version": None, "created_by_apikey_rbac_id": None,
-}
 BUNDLE_FIELDS = ["id", "created_at", "app_id", "name", "updated_at", "deleted", "deleted_at",
                  "external_url", "checksum", "session_key", "storage_provider",
                  "min_update_version", "native_packages", "owner_org", "user_id", "r2_path",
@@ -32,13 +26,9 @@ def bundle_wire(b):
     return {f: (b[f] if f in b else BUNDLE_DEFAULTS.get(f)) for f in BUNDLE_FIELDS}
 
 
-def _app_bundles(state, app_id):
-    return [b for b in rows(state, "bundles") if b.get("app_id") == app_id]
-
-
 def _linked_ids(state, app_id):
     ids = set()
-    for c in app_channels(state, app_id):
+    for c in state.channels_of(app_id):
         for column in ("version", "rollout_version"):
             if col(c, column) is not None:
                 ids.add(col(c, column))
@@ -67,7 +57,7 @@ def get_bundle(ctx):
     st = ctx.state
     app_id = check_app_id(body)
     require_app_perm(ctx, principal, app_id, "app.read_bundles", "cannot_get_bundle", "Cannot get bundle")
-    live = [b for b in _app_bundles(st, app_id) if not b.get("deleted")]
+    live = [b for b in st.bundles_of(app_id) if not b.get("deleted")]
     live.sort(key=lambda b: (ts(b.get("created_at")), b.get("id") or 0), reverse=True)
     page = paginate(live, body.get("page"))
     if not page:
@@ -76,10 +66,6 @@ def get_bundle(ctx):
 
 
 # ---------------------------------------------------------------- POST (external bundle)
-
-def _org(st, org_id):
-    return st.org(org_id) if org_id is not None else None
-
 
 @route("POST", "/bundle")
 def post_bundle(ctx):
@@ -100,7 +86,7 @@ def post_bundle(ctx):
     app = require_app_perm(ctx, principal, app_id, "app.upload_bundle", "cannot_create_bundle", "Cannot create bundle")
     session_key = body.get("session_key") or None
     key_id = body.get("key_id") or None
-    org = _org(st, app.get("owner_org")) or {}
+    org = st.org(app.get("owner_org")) or {}
     if org.get("enforce_encrypted_bundles"):
         if not session_key:
             raise ApiError("encryption_required", "This organization requires encrypted bundles",
@@ -113,7 +99,7 @@ def post_bundle(ctx):
             if str(key_id).strip() != str(required).strip():
                 raise ApiError("encryption_key_mismatch", "Bundle encryption key does not match the organization's key",
                                more_info={"org_id": org.get("id")})
-    same = [b for b in _app_bundles(st, app_id) if b.get("name") == version]
+    same = [b for b in st.bundles_of(app_id) if b.get("name") == version]
     if any(not b.get("deleted") for b in same):
         raise ApiError("version_already_exists", "Version already exists", more_info={"version": version})
     if same:  # soft-deleted name: unique index app_versions_name_app_id_key
@@ -129,7 +115,7 @@ def post_bundle(ctx):
         "owner_org": app.get("owner_org"), "user_id": (principal.user or {}).get("id"),
         "created_by_apikey_rbac_id": (principal.apikey or {}).get("rbac_id"),
     })
-    insert_row(st, "bundles", row)
+    st.bundles.append(row)
     audit(st, "app_versions", "INSERT", None, row, principal)
     st.save()
     return {"status": "success", "bundle": bundle_wire(row)}
@@ -146,10 +132,10 @@ def put_bundle(ctx):
         raise ApiError("missing_required_fields", "Missing required fields: app_id, version_id, channel_id")
     app_id = check_app_id(body)
     app = st.app_by_app_id(app_id)
-    ch = channel_by_id(st, app_id, body["channel_id"]) if app is not None else None
+    ch = st.channel(body["channel_id"], app_id=app_id) if app is not None else None
     if app is None or not principal.has_perm("channel.promote_bundle", app=app, channel=ch):
         raise ApiError("cannot_access_app", "You can't access this app", more_info={"app_id": app_id})
-    b = bundle_by_id(st, body["version_id"])
+    b = st.bundle(body["version_id"])
     if b is None or b.get("app_id") != app_id or b.get("deleted"):
         raise ApiError("cannot_find_version", "Cannot find version", more_info={"version_id": body["version_id"]})
     if ch is None:
@@ -176,7 +162,7 @@ def delete_bundle(ctx):
     linked = _linked_ids(st, app_id)
     name = body.get("version")
     if name is not None and name != "":
-        b = next((x for x in _app_bundles(st, app_id) if x.get("name") == name and not x.get("deleted")), None)
+        b = next((x for x in st.bundles_of(app_id) if x.get("name") == name and not x.get("deleted")), None)
         if b is None:
             raise ApiError("cannot_delete_version", "Cannot delete version", more_info={"version": name})
         if b.get("id") in linked:
@@ -184,7 +170,7 @@ def delete_bundle(ctx):
                            more_info={"version": name})
         _soft_delete(st, b, now_iso, principal)
     else:
-        for b in _app_bundles(st, app_id):
+        for b in st.bundles_of(app_id):
             if b.get("id") not in linked:
                 _soft_delete(st, b, now_iso, principal)
     st.save()
@@ -205,7 +191,7 @@ def post_bundle_metadata(ctx):
         raise ApiError("no_fields_to_update", "No fields to update (link or comment)")
     require_app_perm(ctx, principal, app_id, "app.upload_bundle", "cannot_update_bundle_metadata", "Cannot update bundle metadata")
     vid = to_int_id(body["version_id"])
-    b = bundle_by_id(st, vid) if vid is not None else None
+    b = st.bundle(vid) if vid is not None else None
     if b is None or b.get("app_id") != app_id:
         raise ApiError("cannot_find_version", "Cannot find version", more_info={"version_id": body["version_id"]})
     old = dict(b)

@@ -1,41 +1,9 @@
 """/channel — GET (one, list), POST (upsert with partial update), DELETE (capgo-api.md §2.4)."""
 
 from ..errors import ApiError
+from ..schema import CHANNEL_DEFAULTS, to_int_id
 from . import route
-from .common import PlainError, check_app_id, paginate, require_app_perm, to_bool, to_int_id, ts
-
-# DB defaults of a new channel row (snake_case columns).
-CHANNEL_DEFAULTS = {
-    "public": False,
-    "disable_auto_update_under_native": True,
-    "disable_auto_update": "major",
-    "ios": True,
-    "android": True,
-    "electron": True,
-    "allow_device_self_set": False,
-    "allow_emulator": True,
-    "allow_dev": True,
-    "allow_device": True,
-    "allow_prod": True,
-    "version": None,
-    "rollout_version": None,
-    "rollout_id": None,
-    "rollout_percentage_bps": 0,
-    "rollout_enabled": False,
-    "rollout_paused_at": None,
-    "rollout_pause_reason": None,
-    "rollout_cache_ttl_seconds": 2592000,
-    "auto_pause_enabled": False,
-    "auto_pause_window_minutes": 60,
-    "auto_pause_failure_rate_bps": 0,
-    "auto_pause_confidence": 0.95,
-    "auto_pause_min_attempts": 0,
-    "auto_pause_min_failures": 0,
-    "auto_pause_action": "pause",
-    "auto_pause_cooldown_minutes": 60,
-    "auto_pause_last_triggered_at": None,
-    "auto_pause_last_checked_at": None,
-}
+from .common import PlainError, check_app_id, paginate, require_app_perm, to_bool, ts
 
 DISABLE_AUTO_UPDATE = ("major", "minor", "patch", "version_number", "none")
 PLATFORMS = ("ios", "android", "electron")
@@ -100,11 +68,6 @@ AUTO_PAUSE_ACTIONS = ("pause", "rollback", "notify")
 
 # ---------------------------------------------------------------- state helpers
 
-def rows(state, table):
-    data = getattr(state, table)
-    return list(data.values()) if isinstance(data, dict) else list(data)
-
-
 def col(ch, name):
     """A channel column with the DB default when a seeded row lacks it."""
     if name in ch:
@@ -112,44 +75,8 @@ def col(ch, name):
     return CHANNEL_DEFAULTS.get(name)
 
 
-def app_channels(state, app_id):
-    return [c for c in rows(state, "channels") if c.get("app_id") == app_id]
-
-
-def find_channel(state, app_id, name):
-    for c in rows(state, "channels"):
-        if c.get("app_id") == app_id and c.get("name") == name:
-            return c
-    return None
-
-
-def channel_by_id(state, app_id, channel_id):
-    cid = to_int_id(channel_id)
-    for c in rows(state, "channels"):
-        if c.get("app_id") == app_id and (c.get("id") == channel_id or (cid is not None and c.get("id") == cid)):
-            return c
-    return None
-
-
-def bundle_by_id(state, bundle_id):
-    if bundle_id is None:
-        return None
-    bid = to_int_id(bundle_id)
-    for b in rows(state, "bundles"):
-        if b.get("id") == bundle_id or (bid is not None and b.get("id") == bid):
-            return b
-    return None
-
-
-def live_bundle_by_name(state, app_id, name):
-    for b in rows(state, "bundles"):
-        if b.get("app_id") == app_id and b.get("name") == name and not b.get("deleted"):
-            return b
-    return None
-
-
 def bundle_ref(state, bundle_id):
-    b = bundle_by_id(state, bundle_id)
+    b = state.bundle(bundle_id)
     if b is None:
         return None
     return {"name": b.get("name"), "id": b.get("id")}
@@ -190,20 +117,12 @@ def remove_channel(state, ch):
         ov[:] = [o for o in ov if keep(o)]
 
 
-def insert_row(state, table, row):
-    data = getattr(state, table)
-    if isinstance(data, dict):
-        data[row["id"]] = row
-    else:
-        data.append(row)
-
-
 def normalize_public(state, ch, now_iso, principal=None):
     """DB trigger normalize_public_channel_overlap: at most one public channel per platform."""
     if not col(ch, "public"):
         return
     mine = {p for p in PLATFORMS if col(ch, p)}
-    for other in app_channels(state, ch.get("app_id")):
+    for other in state.channels_of(ch.get("app_id")):
         if other is ch or not col(other, "public"):
             continue
         if any(col(other, p) for p in mine):
@@ -233,11 +152,11 @@ def get_channel(ctx):
     require_app_perm(ctx, principal, app_id, "app.read_channels", message=None)
     name = body.get("channel")
     if name is not None and name != "":
-        ch = find_channel(ctx.state, app_id, name)
+        ch = ctx.state.channel_by_name(app_id, name)
         if ch is None:
             raise ApiError("cannot_find_version", "Cannot find channel", more_info={"app_id": app_id, "channel": name})
         return channel_wire(ctx.state, ch)
-    chans = sorted(app_channels(ctx.state, app_id), key=lambda c: (ts(c.get("created_at")), c.get("id") or 0))
+    chans = sorted(ctx.state.channels_of(app_id), key=lambda c: (ts(c.get("created_at")), c.get("id") or 0))
     page = paginate(chans, body.get("page"))
     if page is None:
         raise ApiError("cannot_find_channels", "Cannot find channels")
@@ -279,9 +198,9 @@ def _resolve_rollout_bundle(state, app_id, ref):
     bid = to_int_id(ref) if not isinstance(ref, str) or ref.strip().isdigit() else None
     b = None
     if isinstance(ref, str):
-        b = live_bundle_by_name(state, app_id, ref)
+        b = state.bundle_by_name(app_id, ref)
     if b is None and bid is not None:
-        cand = bundle_by_id(state, bid)
+        cand = state.bundle(bid)
         if cand is not None and cand.get("app_id") == app_id and not cand.get("deleted"):
             b = cand
     return b
@@ -363,7 +282,7 @@ def post_channel(ctx):
     app = st.app_by_app_id(app_id)
     if app is None:
         raise ApiError("cannot_access_app", more_info={"app_id": app_id})
-    existing = find_channel(st, app_id, name)
+    existing = st.channel_by_name(app_id, name)
     version_sent = "version" in body
     ro = _rollout_inputs(body)
     touches_version = version_sent or bool(ro.get("promoteToStable")) or "rolloutVersion" in ro or bool(ro.get("rollback"))
@@ -402,7 +321,7 @@ def post_channel(ctx):
         if vname in CLEAR_VERSION:
             upd["version"] = None
         else:
-            b = live_bundle_by_name(st, app_id, vname) if isinstance(vname, str) else None
+            b = st.bundle_by_name(app_id, vname) if isinstance(vname, str) else None
             if b is None:
                 if existing is None:
                     raise ApiError("cannot_find_version", "Cannot find version",
@@ -421,7 +340,7 @@ def post_channel(ctx):
         if ro.get("promoteToStable") is not None and to_bool(ro["promoteToStable"], "promoteToStable"):
             if merged.get("rollout_version") is None:
                 raise ApiError("missing_rollout_version", "No rollout version to promote")
-            rb = bundle_by_id(st, merged["rollout_version"])
+            rb = st.bundle(merged["rollout_version"])
             if rb is None or rb.get("deleted"):
                 raise ApiError("cannot_promote_bundle", "Cannot promote rollout bundle")
             upd["version"] = rb["id"]
@@ -455,7 +374,7 @@ def post_channel(ctx):
         "created_by": (principal.user or {}).get("id"),
     })
     row.update(upd)
-    insert_row(st, "channels", row)
+    st.channels.append(row)
     audit(st, "channels", "INSERT", None, row, principal)
     normalize_public(st, row, now_iso, principal)
     st.save()
@@ -475,7 +394,7 @@ def delete_channel(ctx):
     name = body.get("channel")
     if name is None or name == "":
         raise ApiError("missing_channel_name", "Missing channel name")
-    ch = find_channel(st, app_id, name)
+    ch = st.channel_by_name(app_id, name)
     if ch is None:
         raise ApiError("cannot_find_channel", "Cannot find channel", more_info={"app_id": app_id, "channel": name})
     app = st.app_by_app_id(app_id)
@@ -493,13 +412,13 @@ def delete_channel(ctx):
 def _delete_preview_bundle(ctx, principal, ch):
     """Preview flow: soft-delete the channel's bundle, only for app_preview keys that created it."""
     st = ctx.state
-    b = bundle_by_id(st, col(ch, "version"))
+    b = st.bundle(col(ch, "version"))
     if b is None or b.get("deleted"):
         return
     rbac_id = (principal.apikey or {}).get("rbac_id")
     if rbac_id is None or b.get("created_by_apikey_rbac_id") != rbac_id:
         raise ApiError("cannot_delete_preview_bundle", "Cannot delete preview bundle")
-    for other in app_channels(st, ch.get("app_id")):
+    for other in st.channels_of(ch.get("app_id")):
         if other is not ch and b.get("id") in (col(other, "version"), col(other, "rollout_version")):
             raise ApiError("cannot_delete_linked_version", "Bundle is linked to another channel")
     now_iso = ctx.state.stamp()

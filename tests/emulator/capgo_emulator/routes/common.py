@@ -6,7 +6,7 @@ import math
 import re
 
 from ..errors import ApiError
-from ..state import APP_ID_RE, parse_datetime
+from ..schema import APP_ID_RE, parse_datetime
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 HTML_TAG_RE = re.compile(r"<[^>]*>")
@@ -52,6 +52,16 @@ def require_app_perm(ctx, principal, app_id, perm, code="cannot_access_app",
     if app is None or not principal.has_perm(perm, app=app):
         raise ApiError(code, message, status, more_info={"app_id": app_id})
     return app
+
+
+def require_org_perm(ctx, principal, org_id, perm, code="cannot_access_organization",
+                     message="You can't access this organization", status=400, allow=False):
+    """The org row, or an error when it does not exist or `principal` lacks `perm` on it
+    (``allow``: the permission is not needed, e.g. a user removing itself)."""
+    org = ctx.state.org(org_id)
+    if org is None or not (allow or principal.has_perm(perm, org_id=org_id)):
+        raise ApiError(code, message, status, more_info={"orgId": org_id})
+    return org
 
 
 def check_app_id(body, missing="missing_app_id"):
@@ -168,16 +178,3 @@ def to_bool(value, field):
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
     raise PlainError("invalid input syntax for type boolean: %r (%s)" % (value, field))
-
-
-def to_int_id(value):
-    """An id sent as JSON number or numeric string → int, else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and re.match(r"^\s*\d+\s*$", value):
-        return int(value)
-    return None

@@ -7,7 +7,6 @@ from .. import ratelimit
 from ..errors import ApiError
 from . import route
 from .common import check_app_id, parse_datetime, require_app_perm, ts
-from .channel import find_channel, live_bundle_by_name, rows
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 50000  # production reads at most 50,000 rows per Analytics Engine call
@@ -22,26 +21,12 @@ UPDATED_AT_RE = re.compile(
 
 # ---------------------------------------------------------------- helpers
 
-def _overrides(state):
-    data = state.device_overrides
-    return list(data.values()) if isinstance(data, dict) else data
-
-
-def override_for(state, app_id, device_id):
-    for o in _overrides(state):
-        if o.get("app_id") == app_id and o.get("device_id") == device_id:
-            return o
-    return None
-
-
 def _override_channel_name(state, o):
     if o is None:
         return None
     if o.get("channel_id") is not None:
-        for c in rows(state, "channels"):
-            if c.get("id") == o["channel_id"]:
-                return c.get("name")
-        return None
+        ch = state.channel(o["channel_id"])
+        return ch["name"] if ch else None
     return o.get("channel")
 
 
@@ -51,12 +36,12 @@ def device_wire(state, d):
         if f == "version":
             v = d.get("version")
             if v is None and d.get("version_name"):
-                b = live_bundle_by_name(state, d.get("app_id"), d.get("version_name"))
+                b = state.bundle_by_name(d.get("app_id"), d.get("version_name"))
                 v = b.get("id") if b else None
             out[f] = v
         else:
             out[f] = d.get(f)
-    name = _override_channel_name(state, override_for(state, d.get("app_id"), d.get("device_id")))
+    name = _override_channel_name(state, state.device_override(d.get("app_id"), d.get("device_id")))
     if name is not None:
         out["channel"] = name
     return out
@@ -99,7 +84,7 @@ def get_device(ctx, principal, body):
         device_id = device_id.lower()
     require_app_perm(ctx, principal, app_id, "app.read_devices")
     custom_mode = _is_true_query(body.get("customIdMode"))
-    devices = [d for d in rows(st, "devices") if d.get("app_id") == app_id]
+    devices = st.devices_of(app_id)
 
     if device_id:
         for d in devices:
@@ -194,7 +179,7 @@ def post_device(ctx, principal, body):
         return {"status": "ok"}
 
     app = st.app_by_app_id(app_id)
-    ch = find_channel(st, app_id, channel_name) if app is not None else None
+    ch = st.channel_by_name(app_id, channel_name) if app is not None else None
     if ch is not None and not (principal.has_perm("app.read_channels", app=app)
                                or principal.has_perm("channel.read", app=app, channel=ch)):
         ch = None  # read under the caller's rights: a channel it cannot see is "not found"
@@ -208,16 +193,12 @@ def post_device(ctx, principal, body):
         raise ApiError("public_channel_override", "Cannot set a device override to a public channel",
                        more_info={"app_id": app_id, "channel": channel_name})
     now_iso = st.stamp()
-    o = override_for(st, app_id, device_id)
+    o = st.device_override(app_id, device_id)
     if o is None:
         row = {"id": st.next_id("device_overrides"), "created_at": now_iso, "updated_at": now_iso,
                "app_id": app_id, "device_id": device_id, "channel_id": ch["id"],
                "owner_org": app.get("owner_org")}
-        data = st.device_overrides
-        if isinstance(data, dict):
-            data[row["id"]] = row
-        else:
-            data.append(row)
+        st.device_overrides.append(row)
         st.save()
     elif o.get("channel_id") != ch["id"]:
         o["channel_id"] = ch["id"]
@@ -239,14 +220,8 @@ def delete_device(ctx, principal, body):
         raise ApiError("missing_device_id", "Missing device_id")
     device_id = str(device_id).lower()
     require_app_perm(ctx, principal, app_id, "app.manage_devices")
-    data = st.device_overrides
-    hit = [o for o in _overrides(st) if o.get("app_id") == app_id and o.get("device_id") == device_id]
-    if hit:
-        if isinstance(data, dict):
-            for k, v in list(data.items()):
-                if v in hit:
-                    del data[k]
-        else:
-            data[:] = [o for o in data if o not in hit]
+    hit = st.device_override(app_id, device_id)
+    if hit is not None:
+        st.device_overrides.remove(hit)
         st.save()
     return {"status": "ok"}

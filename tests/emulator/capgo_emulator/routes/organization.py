@@ -5,9 +5,9 @@ import re
 
 from ..auth import role_priority
 from ..errors import ApiError
-from ..state import parse_iso
+from ..schema import ORG_DEFAULTS, parse_iso
 from . import route
-from .common import HTML_TAG_RE, is_email, is_int, is_number, numeric
+from .common import HTML_TAG_RE, is_email, is_int, is_number, numeric, require_org_perm
 
 PAGE_SIZE = 50
 ORG_FIELDS = ("id", "created_by", "created_at", "updated_at", "logo", "name",
@@ -80,12 +80,8 @@ def get_organization(ctx):
     org_id = data.get("orgId")
     if org_id is not None and not isinstance(org_id, str):
         raise invalid_body()
-    state = ctx.state
     if org_id:
-        org = state.org(org_id)
-        if org is None or not principal.has_perm("org.read", org_id=org_id):
-            raise ApiError("invalid_org_id", "You can't access this organization",
-                           400, {"orgId": org_id})
+        org = require_org_perm(ctx, principal, org_id, "org.read", "invalid_org_id")
         principal.check_expiration_policy(org_id)
         return org_object(org)
     page = int(page or 0)
@@ -121,7 +117,6 @@ def post_organization(ctx):
                            "API key is not allowed to create organizations", 403)
     user = principal.user
     now = state.stamp()
-    from ..state import ORG_DEFAULTS
     org = dict(copy.deepcopy(ORG_DEFAULTS))
     org.update({"id": state.uuid(), "name": name, "created_by": user["id"],
                 "management_email": email or user["email"], "created_at": now,
@@ -215,10 +210,7 @@ def put_organization(ctx):
     state = ctx.state
     _put_schema(data)
     org_id = data["orgId"]
-    org = state.org(org_id)
-    if org is None or not principal.has_perm("org.update_settings", org_id=org_id):
-        raise ApiError("cannot_access_organization", "You can't access this organization",
-                       400, {"orgId": org_id})
+    org = require_org_perm(ctx, principal, org_id, "org.update_settings")
     principal.check_expiration_policy(org_id)
     updates = _put_updates(data, principal)
     if updates:
@@ -237,10 +229,8 @@ def delete_organization(ctx):
     org_id = data.get("orgId")
     if not isinstance(org_id, str) or not org_id:
         raise ApiError("missing_org_id", "Missing orgId")
-    org = state.org(org_id)
-    if org is None or not principal.has_perm("org.delete", org_id=org_id):
-        raise ApiError("invalid_org_id", "You can't delete this organization", 403,
-                       {"orgId": org_id})
+    org = require_org_perm(ctx, principal, org_id, "org.delete", "invalid_org_id",
+                           "You can't delete this organization", 403)
     delete_org_cascade(state, org)
     return {"status": "ok"}
 
@@ -273,9 +263,7 @@ def get_members(ctx):
     data = ctx.body_or_query()
     state = ctx.state
     org_id = _org_id_param(data)
-    if state.org(org_id) is None or not principal.has_perm("org.read_members", org_id=org_id):
-        raise ApiError("cannot_access_organization", "You can't access this organization",
-                       400, {"orgId": org_id})
+    require_org_perm(ctx, principal, org_id, "org.read_members")
     principal.check_expiration_policy(org_id)
     out = []
     for m in state.members_of(org_id):
@@ -306,10 +294,7 @@ def post_member(ctx):
             or invite_type not in INVITE_TYPES:
         raise invalid_body()
     role = INVITE_TYPES[invite_type]
-    org = state.org(org_id)
-    if org is None or not principal.has_perm("org.invite_user", org_id=org_id):
-        raise ApiError("cannot_access_organization", "You can't access this organization",
-                       400, {"orgId": org_id})
+    require_org_perm(ctx, principal, org_id, "org.invite_user")
     if role == "org_super_admin" and not principal.has_perm("org.update_user_roles",
                                                             org_id=org_id):
         raise _invite_error("NO_RIGHTS")
@@ -334,11 +319,8 @@ def delete_member(ctx):
     email = data.get("email")
     if not isinstance(org_id, str) or not org_id or not is_email(email):
         raise invalid_body()
-    org = state.org(org_id)
     is_self = principal.is_jwt and principal.user["email"].lower() == email.lower()
-    if org is None or (not is_self and not principal.has_perm("org.update_user_roles", org_id=org_id)):
-        raise ApiError("cannot_access_organization", "You can't access this organization",
-                       400, {"orgId": org_id})
+    require_org_perm(ctx, principal, org_id, "org.update_user_roles", allow=is_self)
     user = state.user_by_email(email)
     if user is None:
         raise ApiError("user_not_found", "User not found", 404, {"email": email})
@@ -380,9 +362,7 @@ def get_audit(ctx):
             or limit != int(limit):
         raise invalid_body()
     page, limit = int(page), min(int(limit), 100)
-    if state.org(org_id) is None or not principal.has_perm("org.read_audit", org_id=org_id):
-        raise ApiError("invalid_org_id", "You can't access this organization", 400,
-                       {"orgId": org_id})
+    require_org_perm(ctx, principal, org_id, "org.read_audit", "invalid_org_id")
     principal.check_expiration_policy(org_id)
     rows = [a for a in state.audit if a["org_id"] == org_id]
     if data.get("tableName"):

@@ -13,7 +13,6 @@ import re
 from ..errors import ApiError
 from . import route
 from .common import iso_ms, parse_datetime, require_app_perm
-from .channel import rows
 
 METRICS = ("mau", "storage", "storage_byte_hours", "bandwidth", "build_time_seconds")
 DAY = _dt.timedelta(days=1)
@@ -88,7 +87,7 @@ def _daily(state, app_ids):
     """{YYYY-MM-DD: {metric: sum}} over the given apps."""
     wanted = set(app_ids)
     by_day = {}
-    for r in rows(state, "stats"):
+    for r in state.stats:
         if r.get("app_id") not in wanted:
             continue
         day = _row_day(r)
@@ -122,7 +121,7 @@ def _series(ctx, app_ids, frm, to, no_accumulate, extra=None):
 
 
 def _apps_of_org(state, org_id):
-    return [a for a in rows(state, "apps") if a.get("owner_org") == org_id]
+    return [a for a in state.apps if a.get("owner_org") == org_id]
 
 
 def _readable_app(ctx, principal, app_id):
@@ -167,7 +166,7 @@ def stats_user(ctx):
             raise ApiError("no_organizations_found", "No organizations found", status=401)
         app_ids = [a.get("app_id") for o in org_ids for a in _apps_of_org(st, o)]
     else:
-        app_ids = [a.get("app_id") for a in rows(st, "apps") if principal.has_perm("app.read", app=a)]
+        app_ids = [a.get("app_id") for a in st.apps if principal.has_perm("app.read", app=a)]
         if not app_ids and not list(principal.org_ids("org.read")):
             raise ApiError("no_organizations_found", "No organizations found", status=401)
     if not app_ids:
@@ -183,7 +182,7 @@ def stats_bundle_usage(ctx, app_id):
     frm, to, _no_acc, _breakdown = _params(ctx)
     _readable_app(ctx, principal, app_id)
     days = _label_days(frm, to)
-    devices = [d for d in rows(ctx.state, "devices") if d.get("app_id") == app_id and d.get("version_name")]
+    devices = [d for d in ctx.state.devices_of(app_id) if d.get("version_name")]
     versions = sorted({d["version_name"] for d in devices})
     labels = [d.strftime("%Y-%m-%d") for d in days]
     counts = {v: [0] * len(days) for v in versions}

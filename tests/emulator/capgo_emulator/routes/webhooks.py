@@ -147,13 +147,13 @@ def _guard(ctx, **schema):
 def _find(st, body, org):
     """The webhook by id (webhook_not_found), refused when it belongs to another org."""
     wid = body.get("webhookId")
-    for w in st.webhooks:
-        if w.get("id") == wid:
-            if w.get("org_id") != org["id"]:
-                raise ApiError("no_permission", "Webhook does not belong to this organization",
-                               more_info={"webhookId": wid})
-            return w
-    raise ApiError("webhook_not_found", "Webhook not found", more_info={"webhookId": wid})
+    w = st.webhook(wid)
+    if w is None:
+        raise ApiError("webhook_not_found", "Webhook not found", more_info={"webhookId": wid})
+    if w.get("org_id") != org["id"]:
+        raise ApiError("no_permission", "Webhook does not belong to this organization",
+                       more_info={"webhookId": wid})
+    return w
 
 
 def _delivery_version(body, default=None):
@@ -193,9 +193,8 @@ def get_webhooks(ctx):
     _principal, body, org = _guard(ctx, webhookId="string?", page="page?")
     st = ctx.state
     if body.get("webhookId"):  # selected by id and org: another org's webhook is not found
-        w = next((x for x in st.webhooks
-                  if x.get("id") == body["webhookId"] and x.get("org_id") == org["id"]), None)
-        if w is None:
+        w = st.webhook(body["webhookId"])
+        if w is None or w.get("org_id") != org["id"]:
             raise ApiError("webhook_not_found", "Webhook not found",
                            more_info={"webhookId": body["webhookId"]})
         out = webhook_wire(w)
@@ -317,7 +316,7 @@ def retry_delivery(ctx):
         raise ApiError("delivery_not_found", "Delivery not found", more_info={"deliveryId": did})
     if d.get("status") != "failed":
         raise ApiError("delivery_not_failed", "Only failed deliveries can be retried", more_info={"deliveryId": did})
-    w = next((x for x in st.webhooks if x.get("id") == d.get("webhook_id")), None)
+    w = st.webhook(d.get("webhook_id"))
     if w is None or not w.get("enabled"):
         raise ApiError("webhook_disabled", "Webhook is disabled", more_info={"deliveryId": did})
     now_iso = st.stamp()
