@@ -65,9 +65,9 @@ def device_id(a, d):
 
 
 def seed():
-    """The standard seed plus the users the members invite, the apps with two bundles each and
+    """The standard seed (examples/seed.yml) plus the users the members invite, the apps with two bundles each and
     the devices (seen by Capgo, so that their overrides read back)."""
-    with open(os.path.join(ROOT, "tests", "integration", "seed.yml")) as handle:
+    with open(os.path.join(ROOT, "examples", "seed.yml")) as handle:
         doc = yaml.safe_load(handle)
     for n in range(MEMBERS):
         for prefix in ("bench-member", "bench-new"):
