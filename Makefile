@@ -1,7 +1,7 @@
 # capgo.cloud developer entry points; everything runs in venvs under .venvs/ (see README.md).
 # Knobs for the test targets: CORE_VERSIONS="2.19", TARGETS=capgo_channel (see scripts/test.sh).
 
-.PHONY: demo test sanity units integration emulator-test clean
+.PHONY: demo test sanity units integration emulator-test docs clean
 
 demo:
 	scripts/demo.sh
@@ -21,6 +21,10 @@ integration:
 emulator-test:
 	STAGES=emulator scripts/test.sh
 
+# The documentation site, offline, into docs/build/html (see scripts/docs.sh).
+docs:
+	scripts/docs.sh
+
 clean:
-	rm -rf .venvs tests/output tests/integration/integration_config.yml .tmp scripts/.cache
+	rm -rf .venvs tests/output docs/build tests/integration/integration_config.yml .tmp scripts/.cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

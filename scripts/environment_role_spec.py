@@ -201,8 +201,11 @@ def build_spec():
             "type": "str", "no_log": True,
         },
     }
+    with open(os.path.join(ROOT, "galaxy.yml")) as handle:
+        version = str(yaml.safe_load(handle)["version"])  # the next release, as the changelog gate wants
     return {"argument_specs": {"main": {
         "short_description": "Converge a whole Capgo estate (organization, members, webhooks, API keys, apps) in one task",
+        "version_added": version,
         "description": [
             "Validates the declaration, runs M(capgo.cloud.capgo_environment) once, and prints the plan (check mode)",
             "or the changes and a summary per kind, without secrets.",

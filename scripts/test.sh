@@ -4,6 +4,14 @@
 # Stages (in this order; each runs even when an earlier one failed):
 #   emulator           pytest suite of the Capgo API emulator (tests/emulator/tests)
 #   checks             repository checks: no sanity ignore files, one standard seed that loads
+#   build              ansible-galaxy builds the artifact; a copy seeded with decoys (venvs,
+#                      test output, local config, caches, ...) packs none of them
+#   lint               ansible-lint --profile production --strict over the whole tree
+#   importer           galaxy-importer on the artifact (as Galaxy runs it): no WARNING/ERROR
+#   docs-lint          antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs all
+#   changelog          antsibull-changelog lint, CHANGELOG.rst up to date, version_added of new plugins
+#   docs               make docs (antsibull-docs + Sphinx -W, internal links) in a copy of the tree
+#   readme             every command shown in README.md runs (see scripts/gates.sh)
 #   sanity             ansible-test sanity --venv on ansible-core $SANITY_CORE (2.19)
 #   units-<core>       ansible-test units on every core of $CORE_VERSIONS
 #   integration-<core> ansible-test integration against one emulator, every core
@@ -13,7 +21,8 @@
 #
 # Knobs (environment):
 #   CORE_VERSIONS="2.16 2.17 2.18 2.19"  cores for units and integration
-#   STAGES="emulator checks sanity units integration awx"  stage kinds to run
+#   STAGES="emulator checks build lint importer docs-lint changelog docs readme sanity units integration awx"
+#                                        stage kinds to run (default: all of them)
 #   TARGETS="capgo_channel ..."          integration targets (default: all)
 #   SANITY_CORE=2.19                     core for sanity
 #   PYTHON=python3.11                    interpreter for the venvs
@@ -27,9 +36,12 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 # shellcheck source=scripts/lib.sh
 . "$ROOT/scripts/lib.sh"
+# shellcheck source=scripts/gates.sh
+. "$ROOT/scripts/gates.sh"
 CORE_VERSIONS=${CORE_VERSIONS:-"2.16 2.17 2.18 2.19"}
 SANITY_CORE=${SANITY_CORE:-2.19}
-STAGES=${STAGES:-"emulator checks sanity units integration awx"}
+ALL_STAGES="emulator checks build lint importer docs-lint changelog docs readme sanity units integration awx"
+STAGES=${STAGES:-$ALL_STAGES}
 TARGETS=${TARGETS:-}
 
 # The modules read these as fallbacks; a developer's own settings must not leak into tests.
@@ -184,10 +196,12 @@ State().load_seed(yaml.safe_load(open(seed)))
 print('ok: examples/seed.yml loads in the emulator')
 copies = [p for p in ('tests/integration/seed.yml',) if os.path.exists(os.path.join(root, p))]
 defaults = os.path.join(root, 'tests/integration/targets/setup_capgo_emulator/defaults/main.yml')
-if not isinstance(yaml.safe_load(open(defaults)).get('capgo_seed'), str):
-    copies.append(os.path.relpath(defaults, root) + ' (capgo_seed)')
-if copies:
-    print('not ok: a second copy of the standard seed: %s' % ', '.join(copies))
+a = yaml.safe_load(open(seed))
+b = yaml.safe_load(open(defaults)).get('setup_capgo_emulator_seed')
+if a == b:
+    print('ok: tests/integration/seed.yml == setup_capgo_emulator defaults setup_capgo_emulator_seed')
+else:
+    print('not ok: tests/integration/seed.yml differs from setup_capgo_emulator_seed in %s' % os.path.relpath(defaults, root))
     sys.exit(1)
 print('ok: no second copy of the standard seed')
 EOF
@@ -320,8 +334,8 @@ stage_awx() {
 # ---------------------------------------------------------------- main
 for kind in $STAGES; do
     case "$kind" in
-        emulator|checks|sanity|units|integration|awx) ;;
-        *) say "unknown stage kind '$kind' (known: emulator checks sanity units integration awx)"; exit 2 ;;
+        emulator|checks|build|lint|importer|docs-lint|changelog|docs|readme|sanity|units|integration|awx) ;;
+        *) say "unknown stage kind '$kind' (known: $ALL_STAGES)"; exit 2 ;;
     esac
 done
 
@@ -338,6 +352,13 @@ layout_tree test || { say "could not lay out the collection tree"; exit 2; }
 
 want emulator && run_stage emulator pytest stage_emulator
 want checks && run_stage checks checks stage_checks
+want build && run_stage build checks stage_build
+want lint && run_stage lint checks stage_lint
+want importer && run_stage importer checks stage_importer
+want docs-lint && run_stage docs-lint checks stage_docs_lint
+want changelog && run_stage changelog checks stage_changelog
+want docs && run_stage docs checks stage_docs
+want readme && run_stage readme checks stage_readme
 want sanity && run_stage "sanity-$SANITY_CORE" sanity stage_sanity "$SANITY_CORE"
 if want units; then
     for core in $CORE_VERSIONS; do run_stage "units-$core" pytest stage_units "$core"; done

@@ -9,9 +9,17 @@ __metaclass__ = type
 
 from datetime import datetime, timezone
 
-from ansible_collections.capgo.cloud.plugins.module_utils._engine import Resource, is_app_id, is_uuid
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
+    Field,
+    Resource,
+    find_one,
+    from_api,
+    is_app_id,
+    is_uuid,
+    state_option,
+)
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CREDENTIAL_RE, CapgoAPIError, CapgoClient
-from ansible_collections.capgo.cloud.plugins.module_utils._resources import apikey_from_api, format_expiry, parse_expiry
+from ansible_collections.capgo.cloud.plugins.module_utils._time import parse_time
 
 ROLE_SCOPES = {
     "org_super_admin": "org", "org_admin": "org", "org_billing_admin": "org", "apikey_manager": "org",
@@ -27,11 +35,72 @@ MODE_APP_ROLE = {"all": "app_admin", "write": "app_developer", "upload": "app_up
 NO_EXPIRY = ("", "never", "none", "null")
 UNCHANGED = "unchanged"  # expires_at's default: the task does not manage the expiry
 CREATE_REFUSED = "Capgo refuses API keys creating API keys: use a dashboard session token as api_key"
+NO_MANAGEMENT = ("this API key may not manage API keys: it needs org.manage_apikeys (org_admin, org_super_admin "
+                 "or apikey_manager)")
 BINDINGS_REFUSED = "Capgo lets only a dashboard session token change a key's bindings: use one as api_key"
+
+
+def parse_expiry(text):
+    """A datetime (naive, UTC) from an ISO 8601 date or date-time; None when it is not one."""
+    value = parse_time(text)
+    return value.replace(tzinfo=None) if value is not None else None
+
+
+def format_expiry(value):
+    """The canonical form used in comparisons, requests and results (UTC, milliseconds at most)."""
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    millis = value.microsecond // 1000
+    return text + (".%03dZ" % millis if millis else "Z")
+
+
+def expiry_from_api(value):
+    if value is None:
+        return None
+    parsed = parse_expiry(value)
+    return format_expiry(parsed) if parsed is not None else value
+
+
+# The public key object of GET /apikey and GET /apikey/:id (the list and the single read agree).
+APIKEY_FIELDS = tuple(Field(key) for key in ("id", "name", "user_id", "rbac_id", "created_at", "updated_at")) + (
+    Field("expires_at", read=expiry_from_api), Field("global_permissions", read=lambda value: value or []))
+
+
+def apikey_from_api(data, hashed=None):
+    """An /apikey object (the secret ``key`` only when the API sent it)."""
+    state = from_api(APIKEY_FIELDS, data)
+    if data.get("is_hashed_key") is not None:
+        state["hashed"] = bool(data["is_hashed_key"])
+    elif hashed is not None:
+        state["hashed"] = bool(hashed)
+    else:
+        state["hashed"] = data.get("key_hash") is not None and data.get("key") is None
+    if data.get("key"):
+        state["key"] = data["key"]
+    return state
 
 
 class ApiKey(Resource):
     resource_key = "apikey"
+    kind = "apikeys"
+    scope_options = ()  # GET /apikey lists every key of the caller, in one answer
+    identity_options = ("id", "name")
+    errors = {
+        "cannot_create_apikey": CREATE_REFUSED,
+        "cannot_delete_apikey": "Capgo refused to delete {what}: an API key cannot delete itself, and may delete "
+                                "only keys whose every bound organization it manages",
+        "cannot_update_apikey": "Capgo refused to change {what}: an API key cannot change (or rotate) itself nor "
+                                "any key's bindings, and may change only keys whose every bound organization it "
+                                "manages",
+        "cannot_list_apikeys": NO_MANAGEMENT,
+        "cannot_get_apikey": NO_MANAGEMENT,
+        "forbidden_binding": "the caller may not hand out these bindings: it needs org.manage_apikeys in every "
+                             "bound organization, and org.update_user_roles to hand out org_super_admin, "
+                             "org_admin, app_admin, app_preview or channel_admin",
+        "expiration_required": "an organization of the key's bindings requires API keys to expire: set expires_at",
+        "expiration_exceeds_max": "expires_at is later than an organization of the key's bindings allows for API "
+                                  "keys",
+        "invalid_expiration_date": "Capgo refuses expires_at {expires_at}: it must be a valid date in the future",
+    }
     managed = ("name", "expires_at", "hashed", "bindings")
     secret_fields = ("key",)
     # app_id may also be the app's UUID here (with org_id): checked in validate().
@@ -40,7 +109,7 @@ class ApiKey(Resource):
     argument_spec = dict(
         id=dict(type="int"),
         name=dict(type="str"),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
+        state=state_option(),
         bindings=dict(type="list", elements="dict", options=dict(
             role=dict(type="str", required=True, choices=ROLES),
             org_id=dict(type="str"),
@@ -101,8 +170,9 @@ class ApiKey(Resource):
 
     def validate(self):
         p = self.params
-        if self.name is not None and not self.name.strip():
-            self.fail("name must not be empty")
+        self.require_filled("name")
+        if p["id"] is not None and p["id"] < 1:
+            self.fail("id must be the (positive) id of an API key, got %d" % p["id"])
         given, value = self.expires_at_given()
         if given:
             if value is None or value.strip().lower() in NO_EXPIRY:
@@ -198,10 +268,10 @@ class ApiKey(Resource):
                 validate_certs=self.params["validate_certs"], ca_path=self.params["ca_path"], warn=self.warn)
         return self._lookup
 
-    def fail(self, msg, **kwargs):
+    def failure(self, msg, **kwargs):
         if self._lookup is not None:
             msg = self._lookup.scrub(msg)
-        super(ApiKey, self).fail(msg, **kwargs)
+        return super(ApiKey, self).failure(msg, **kwargs)
 
     def lookup_app(self, where, app_id):
         """(uuid, owner org, reverse-domain id) of an app."""
@@ -284,49 +354,34 @@ class ApiKey(Resource):
     # -- reading ---------------------------------------------------------
 
     def explain(self, err):
-        if err.error == "cannot_create_apikey":
-            return CREATE_REFUSED
-        if err.error == "cannot_delete_apikey":
-            return ("Capgo refused to delete %s: an API key cannot delete itself, and may delete only keys whose "
-                    "every bound organization it manages" % self.describe())
-        if err.error == "cannot_update_apikey":
-            return ("Capgo refused to change %s: an API key cannot change (or rotate) itself nor any key's "
-                    "bindings, and may change only keys whose every bound organization it manages"
-                    % self.describe())
-        if err.error in ("cannot_list_apikeys", "cannot_get_apikey"):
-            return ("this API key may not manage API keys: it needs org.manage_apikeys (org_admin, "
-                    "org_super_admin or apikey_manager)")
-        if err.error == "forbidden_binding":
-            return ("the caller may not hand out these bindings: it needs org.manage_apikeys in every bound "
-                    "organization, and org.update_user_roles to hand out org_super_admin, org_admin, app_admin, "
-                    "app_preview or channel_admin")
-        if err.error == "expiration_required":
-            return "an organization of the key's bindings requires API keys to expire: set expires_at"
-        if err.error == "expiration_exceeds_max":
-            return "expires_at is later than an organization of the key's bindings allows for API keys"
-        if err.error == "invalid_expiration_date":
-            return "Capgo refuses expires_at %s: it must be a valid date in the future" % self.params["expires_at"]
         if err.error == "not_authorized" and err.method == "POST":
             return CREATE_REFUSED
         if err.error == "invalid_apikey" and self._lookup is not None and (err.path or "").startswith("/app"):
             return "lookup_api_key is not a valid API key (unknown or expired)"
+        if err.error == "write_answer_lost" and err.method == "POST":
+            return err.hint + "; the new key's value was only in that answer: run with regenerate: true to get one"
         return super(ApiKey, self).explain(err)
+
+    @classmethod
+    def list_all(cls, op, scope):
+        """Every key of the caller: GET /apikey (one answer, no pages; the objects GET /apikey/:id returns)."""
+        return [apikey_from_api(k) for k in (op.api("GET", "/apikey") or []) if isinstance(k, dict)]
+
+    def matches(self, state):
+        if self.key_id is not None:
+            return state.get("id") == self.key_id
+        return state.get("name") == self.name
+
+    def ambiguous(self, hits):
+        ids = sorted(k.get("id") or 0 for k in hits)
+        return self.failure("%d API keys are named %s (ids %s): pass id to pick one"
+                            % (len(hits), self.name, ", ".join(str(i) for i in ids)))
 
     def read(self):
         if self.key_id is not None:
-            try:
-                data = self.api("GET", "/apikey/%d" % self.key_id)
-            except CapgoAPIError as err:
-                if err.status == 404:
-                    return None
-                raise
-            return apikey_from_api(data or {})
-        found = [k for k in (self.api("GET", "/apikey") or []) if isinstance(k, dict) and k.get("name") == self.name]
-        if len(found) > 1:
-            ids = sorted(k.get("id") or 0 for k in found)
-            self.fail("%d API keys are named %s (ids %s): pass id to pick one"
-                      % (len(found), self.name, ", ".join(str(i) for i in ids)))
-        return apikey_from_api(found[0]) if found else None
+            data = self.get_or_none("/apikey/%d" % self.key_id, None, status=404)
+            return None if data is None else apikey_from_api(data or {})
+        return find_one(self.list_all(self, {}), self.matches, self.ambiguous)
 
     # -- checks before writing (also in check mode) ----------------------
 

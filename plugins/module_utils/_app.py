@@ -11,19 +11,27 @@ import re
 
 from urllib.parse import unquote, urlparse
 
-from ansible_collections.capgo.cloud.plugins.module_utils._engine import Resource, is_uuid
-from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
-from ansible_collections.capgo.cloud.plugins.module_utils._resources import SECONDS_PER_DAY, app_from_api, seconds_to_days
+from ansible_collections.capgo.cloud.plugins.module_utils._client import URL_RE
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
+    Field,
+    Resource,
+    find_one,
+    is_uuid,
+    options,
+    state_option,
+    to_api,
+)
+from ansible_collections.capgo.cloud.plugins.module_utils._organization import list_organizations
 
+SECONDS_PER_DAY = 86400
+APP_PAGE_SIZE = 100
 # PUT /app rejects retention >= 63113904 seconds (retention_to_big) and < 0 (retention_to_small).
 RETENTION_LIMIT_SECONDS = 63113904
 MAX_RETENTION_DAYS = (RETENTION_LIMIT_SECONDS - 1) // SECONDS_PER_DAY  # 730
 DEFAULT_RETENTION_SECONDS = 2592000
-# Options sent as is (same name in the API).
-PLAIN = ("name", "expose_metadata", "allow_device_custom_id", "block_provider_infra_requests",
-         "ios_store_url", "android_store_url")
 # What POST /app takes; everything else is set by a PUT after the create.
 CREATE_FIELDS = ("name", "owner_org", "icon")
+INVALID_APP_ID_LIKE = "app_id {app_id!r} is not a valid reverse-domain app id (like com.example.app)"
 STORAGE_URL_RE = re.compile(r"/storage/v1/object(?:/(?:public|sign))?/images/(.+)$")
 
 
@@ -32,6 +40,42 @@ def days_to_seconds(days):
     if days is None:
         return None
     return int(days) * SECONDS_PER_DAY
+
+
+def seconds_to_days(seconds):
+    """Capgo's ``retention`` as days: an int when whole, else a float (4 decimals)."""
+    if seconds is None:
+        return None
+    seconds = int(seconds)
+    if seconds % SECONDS_PER_DAY == 0:
+        return seconds // SECONDS_PER_DAY
+    return round(seconds / float(SECONDS_PER_DAY), 4)
+
+
+# The app row keeps every field it has; these are renamed or converted (and sent by PUT /app).
+APP_FIELDS = (
+    Field("icon", "icon_url", send="icon", write=lambda icon: icon or ""),
+    Field("retention_days", "retention", read=seconds_to_days, write=days_to_seconds),
+) + tuple(Field(key) for key in ("name", "expose_metadata", "allow_device_custom_id", "block_provider_infra_requests",
+                                 "ios_store_url", "android_store_url"))
+
+
+def app_from_api(data):
+    """A Capgo app row: every field, ``icon_url`` as ``icon``, ``retention`` (seconds) as ``retention_days``."""
+    state = dict(data or {})
+    for field in APP_FIELDS:
+        if field.api != field.option:
+            value = state.pop(field.api, None)
+            state[field.option] = field.read(value) if field.read else value
+    return state
+
+
+def list_apps(client, org_id=None, page_size=APP_PAGE_SIZE):
+    """Every app the key can read (of organization ``org_id``, when given): GET /app rows, all pages."""
+    params = {"limit": page_size}
+    if org_id:
+        params["org_id"] = org_id
+    return client.iter_pages("/app", params=params, id_key="app_id", page_size=page_size)
 
 
 def check_retention_days(days):
@@ -66,6 +110,20 @@ def icon_key(value):
 
 class App(Resource):
     resource_key = "app"
+    kind = "apps"
+    # owner_org may be a name, or unset for an existing app: one listing of every app the key reads
+    scope_options = ()
+    identity_options = ("app_id",)
+    errors = {
+        "cannot_access_organization": "this API key may not create apps in organization {owner_org} (it needs "
+                                      "org.create_app there), or the organization does not exist",
+        "cannot_access_app": "app {app_id} does not exist, or this API key may not change it (it needs "
+                             "app.update_settings; Capgo answers cannot_access_app for both)",
+        "cannot_delete_app": "app {app_id} cannot be deleted with this API key: deleting an app needs app.delete "
+                             "(the org_super_admin role), or the app was deleted meanwhile",
+        "invalid_app_id": INVALID_APP_ID_LIKE,
+        "missing_app_id": INVALID_APP_ID_LIKE,
+    }
     managed = ("name", "owner_org", "icon", "retention_days", "expose_metadata", "allow_device_custom_id",
                "block_provider_infra_requests", "ios_store_url", "android_store_url")
     create_required = ("name", "owner_org")
@@ -74,16 +132,10 @@ class App(Resource):
 
     argument_spec = dict(
         app_id=dict(type="str", required=True),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-        name=dict(type="str"),
-        owner_org=dict(type="str"),
-        icon=dict(type="str"),
+        state=state_option(),
         retention_days=dict(type="int"),
-        expose_metadata=dict(type="bool"),
-        allow_device_custom_id=dict(type="bool"),
-        block_provider_infra_requests=dict(type="bool"),
-        ios_store_url=dict(type="str"),
-        android_store_url=dict(type="str"),
+        **dict(options("str", "name", "owner_org", "icon", "ios_store_url", "android_store_url"),
+               **options("bool", "expose_metadata", "allow_device_custom_id", "block_provider_infra_requests"))
     )
 
     def setup(self):
@@ -100,10 +152,10 @@ class App(Resource):
         problem = check_retention_days(self.params.get("retention_days"))
         if problem:
             self.fail(problem)
-        if self.params.get("name") is not None and not self.params["name"].strip():
-            self.fail("name must not be empty")
-        if self.params.get("owner_org") is not None and not self.params["owner_org"].strip():
-            self.fail("owner_org must not be empty")
+        self.require_filled("name", "owner_org")
+        for key in ("ios_store_url", "android_store_url"):
+            if self.params.get(key) and not URL_RE.match(self.params[key]):
+                self.fail("%s must be an http(s) URL (or \"\" to clear it), got %r" % (key, self.params[key]))
 
     def normalize(self, key, value):
         if key in ("ios_store_url", "android_store_url") and value == "":
@@ -114,25 +166,20 @@ class App(Resource):
 
     def lookup_org(self, value):
         """The id of the organization named ``value``, among every organization the key can read."""
-        orgs = [o for o in self.client.iter_pages("/organization", page_in_body=True) if isinstance(o, dict)]
-        hits = [o for o in orgs if o.get("name") == value]
-        if not hits:
+        orgs = [o for o in list_organizations(self.client) if isinstance(o, dict)]
+        found = find_one(orgs, lambda o: o.get("name") == value, lambda hits: self.failure(
+            "owner_org: %d organizations are named %r (%s); give the id of the one you mean"
+            % (len(hits), value, ", ".join(sorted(o.get("id") or "?" for o in hits)))))
+        if found is None:
             self.fail("owner_org: no organization named %r is visible to this API key (%d searched); give the "
                       "organization's id (a UUID) instead" % (value, len(orgs)))
-        if len(hits) > 1:
-            self.fail("owner_org: %d organizations are named %r (%s); give the id of the one you mean"
-                      % (len(hits), value, ", ".join(sorted(o.get("id") or "?" for o in hits))))
-        self.org_names[hits[0]["id"]] = value
-        return hits[0]["id"]
+        self.org_names[found["id"]] = value
+        return found["id"]
 
     def owner_name(self, org_id):
         """The name of organization ``org_id``, or None when this key cannot read it."""
-        try:
-            org = self.api("GET", "/organization", params={"orgId": org_id})
-        except CapgoAPIError as err:
-            if err.error in ("invalid_org_id", "cannot_get_organization", "org_requires_expiring_key"):
-                return None
-            raise
+        org = self.get_or_none("/organization", ("invalid_org_id", "cannot_get_organization",
+                                                 "org_requires_expiring_key"), params={"orgId": org_id})
         return org.get("name") if isinstance(org, dict) else None
 
     def resolve_org(self, value, before):
@@ -192,23 +239,11 @@ class App(Resource):
     # -- errors ----------------------------------------------------------
 
     def explain(self, err):
-        org = self.params.get("owner_org")
         if err.error == "app_id_already_exists" or (err.status == 409 and err.method == "POST"):
             return ("app id %s is taken: an app with this id already exists in Capgo, but this API key cannot see "
                     "it (it belongs to an organization the key has no access to, or the key has no role on the app). "
                     "App ids are unique across all of Capgo: use another app_id, or a key with access to that app"
                     % self.app_id)
-        if err.error == "cannot_access_organization":
-            return ("this API key may not create apps in organization %s (it needs org.create_app there), or the "
-                    "organization does not exist" % org)
-        if err.error == "cannot_access_app":
-            return ("app %s does not exist, or this API key may not change it (it needs app.update_settings; Capgo "
-                    "answers cannot_access_app for both)" % self.app_id)
-        if err.error == "cannot_delete_app":
-            return ("app %s cannot be deleted with this API key: deleting an app needs app.delete (the "
-                    "org_super_admin role), or the app was deleted meanwhile" % self.app_id)
-        if err.error in ("invalid_app_id", "missing_app_id"):
-            return "app_id %r is not a valid reverse-domain app id (like com.example.app)" % self.app_id
         if err.error in ("retention_to_big", "retention_to_small"):
             return check_retention_days(self.params.get("retention_days")) or "retention out of range"
         return super(App, self).explain(err)
@@ -216,27 +251,19 @@ class App(Resource):
     # -- reading ---------------------------------------------------------
 
     def read(self):
-        try:
-            data = self.api("GET", "/app/%s" % self.app_id)
-        except CapgoAPIError as err:
-            # 401 cannot_access_app: missing, or not readable with this key (Capgo does not say which).
-            if (err.status == 401 and err.error == "cannot_access_app") or err.error == "cannot_find_app":
-                return None
-            raise
-        return app_from_api(data)
+        # 401 cannot_access_app: missing, or not readable with this key (Capgo does not say which).
+        data = self.get_or_none("/app/%s" % self.app_id, {"cannot_access_app": 401, "cannot_find_app": None})
+        return None if data is None else app_from_api(data)
+
+    @classmethod
+    def list_all(cls, op, scope):
+        """Every app the key can read: GET /app, all pages (the rows GET /app/:id returns)."""
+        return [app_from_api(a) for a in list_apps(op.client) if isinstance(a, dict)]
 
     # -- writing ---------------------------------------------------------
 
     def body(self, changes):
-        body = {}
-        for key in PLAIN:
-            if key in changes:
-                body[key] = changes[key]
-        if "icon" in changes:
-            body["icon"] = changes["icon"] or ""
-        if "retention_days" in changes:
-            body["retention"] = days_to_seconds(changes["retention_days"])
-        return body
+        return to_api(APP_FIELDS, changes)
 
     def create(self, desired):
         body = {"app_id": self.app_id}

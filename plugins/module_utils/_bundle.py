@@ -9,9 +9,10 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.capgo.cloud.plugins.module_utils._engine import Resource
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import AppResource, Field, Resource, from_api, state_option
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
-from ansible_collections.capgo.cloud.plugins.module_utils._resources import bundle_from_api, channel_bundle_ids, parse_time
+from ansible_collections.capgo.cloud.plugins.module_utils._channel import channel_bundle_ids, list_channels
+from ansible_collections.capgo.cloud.plugins.module_utils._time import parse_time
 
 SEMVER_RE = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
@@ -24,6 +25,36 @@ NEW_BUNDLE = {
     "storage_provider": "external", "min_update_version": None, "native_packages": None, "manifest_count": 0,
     "cli_version": None, "owner_org": None, "user_id": None, "created_at": None, "updated_at": None,
 }
+DELETE_REFUSED = ("this API key may not delete bundles of app {app_id} (needs bundle.delete: the app_admin or "
+                  "org_super_admin role; org_admin and keys migrated from the write mode do not have it)")
+
+# A bundle row, returned as it is (snake_case on the wire already) but ``name`` as ``version``.
+BUNDLE_FIELDS = tuple(Field(key) for key in (
+    "id", "app_id", "external_url", "checksum", "key_id", "link", "comment", "storage_provider",
+    "min_update_version", "native_packages", "manifest_count", "cli_version", "owner_org", "user_id", "created_at",
+    "updated_at")) + (Field("version", "name"),)
+
+
+def bundle_from_api(data):
+    """A bundle row (``name`` as ``version``; ``session_key`` is a secret the caller handles).
+
+    ``session_key`` is in the state only when the row has the field (older APIs do not send
+    it: then it cannot be compared).
+    """
+    state = from_api(BUNDLE_FIELDS, data)
+    if "session_key" in data:
+        state["session_key"] = data["session_key"]
+    state["encrypted"] = bool(data.get("session_key"))
+    return state
+
+
+def list_bundle_rows(client, app_id, page_size=None):
+    """Every live bundle of app ``app_id`` (API rows, newest first), all pages.
+
+    GET /bundle answers 400 cannot_get_bundle for an empty page: no (more) bundles.
+    """
+    kwargs = {"page_size": page_size} if page_size else {}
+    return client.iter_pages("/bundle", params={"app_id": app_id}, empty_errors=("cannot_get_bundle",), **kwargs)
 
 
 def undated(bundles):
@@ -74,10 +105,34 @@ def select_cleanup(bundles, keep, in_use, major=None):
     return kept, deleted
 
 
-class Bundle(Resource):
+class Bundle(AppResource, Resource):
     resource_key = "bundle"
     kind = "bundles"
     identity_options = ("app_id", "version")
+    errors = dict(AppResource.errors, **{
+        "cannot_access_app": "app {app_id} does not exist, or this API key may not read it (Capgo answers "
+                             "cannot_access_app for both; reading bundles and channels needs app.read_bundles and "
+                             "app.read_channels)",
+        "cannot_get_bundle": "cannot list the bundles of app {app_id}: the app does not exist or this API key may "
+                             "not read its bundles (needs app.read_bundles)",
+        "version_already_exists": "bundle {version} of app {app_id} was registered by someone else while this task "
+                                  "ran; run it again to compare",
+        "invalid_version_format": "version {version} is not a semantic version (for example 1.4.2, without a "
+                                  "leading v)",
+        "invalid_protocol": "external_url must be an https:// URL",
+        "encryption_required": "the organization of app {app_id} requires encrypted bundles: set session_key (and "
+                               "key_id) from the Capgo CLI's encrypt command",
+        "encryption_key_required": "the organization of app {app_id} requires bundles encrypted with its key: set "
+                                   "key_id",
+        "encryption_key_mismatch": "the organization of app {app_id} requires bundles encrypted with another key "
+                                   "than key_id",
+        "cannot_update_bundle_metadata": "this API key may not change the link or comment of bundles of app "
+                                         "{app_id} (needs app.upload_bundle)",
+        "cannot_delete_bundle": DELETE_REFUSED,
+        "cannot_delete_all_version": DELETE_REFUSED,
+        "cannot_delete_linked_version": "a channel started serving the bundle while this task ran; point it at "
+                                        "another bundle first",
+    })
     managed = IMMUTABLE + METADATA
     secret_fields = ("session_key",)
     create_required = ("external_url", "checksum")
@@ -86,7 +141,7 @@ class Bundle(Resource):
     argument_spec = dict(
         app_id=dict(type="str", required=True),
         version=dict(type="str", aliases=["name"]),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
+        state=state_option(),
         external_url=dict(type="str"),
         checksum=dict(type="str"),
         session_key=dict(type="str", no_log=True),
@@ -107,7 +162,6 @@ class Bundle(Resource):
         self.name = self.params["version"]
         self.result["deleted"] = []
         self._channels = None
-        self._has_session_key_field = True
         self.in_use_names = set()
 
     def describe(self):
@@ -127,10 +181,15 @@ class Bundle(Resource):
         major = self.params.get("major")
         if major is not None and major < 0:
             self.fail("major must be 0 or more, got %d" % major)
+        if self.name is not None and not self.name.strip():
+            self.fail("version must not be empty")
+        if self.params["state"] == "present" and not SEMVER_RE.match(self.name):
+            self.fail("version %s is not a semantic version (for example 1.4.2 or 2.0.0-beta.1, without a "
+                      "leading v): Capgo registers only those" % self.name)
 
     def desired(self):
         desired = super(Bundle, self).desired()
-        if not self._has_session_key_field:
+        if self.before is not None and "session_key" not in self.before:
             desired.pop("session_key", None)  # not readable here: cannot be compared
         return desired
 
@@ -142,17 +201,7 @@ class Bundle(Resource):
     # -- reading ---------------------------------------------------------
 
     def explain(self, err):
-        code = err.error
-        if code == "invalid_app_id":
-            return "app_id %s is not a valid reverse-domain app id" % self.app_id
-        if code == "cannot_access_app":
-            return ("app %s does not exist, or this API key may not read it (Capgo answers cannot_access_app "
-                    "for both; reading bundles and channels needs app.read_bundles and app.read_channels)"
-                    % self.app_id)
-        if code == "cannot_get_bundle":
-            return ("cannot list the bundles of app %s: the app does not exist or this API key may not read its "
-                    "bundles (needs app.read_bundles)" % self.app_id)
-        if code == "cannot_create_bundle":
+        if err.error == "cannot_create_bundle":
             error = "%s" % (err.more_info.get("supabaseError") or "")
             if "app_versions_name_app_id_key" in error or "duplicate key" in error:
                 return ("bundle name %s of app %s belongs to a deleted bundle: Capgo keeps the names of deleted "
@@ -161,37 +210,12 @@ class Bundle(Resource):
             return ("Capgo refused to register bundle %s of app %s: either the name belongs to a deleted bundle "
                     "(Capgo keeps the names of deleted bundles reserved forever; use a new version), or this API "
                     "key may not upload bundles to the app (needs app.upload_bundle)" % (self.name, self.app_id))
-        if code == "version_already_exists":
-            return ("bundle %s of app %s was registered by someone else while this task ran; run it again to "
-                    "compare" % (self.name, self.app_id))
-        if code == "invalid_version_format":
-            return "version %s is not a semantic version (for example 1.4.2, without a leading v)" % self.name
-        if code == "invalid_protocol":
-            return "external_url must be an https:// URL"
-        if code == "encryption_required":
-            return ("the organization of app %s requires encrypted bundles: set session_key (and key_id) from "
-                    "the Capgo CLI's encrypt command" % self.app_id)
-        if code == "encryption_key_required":
-            return "the organization of app %s requires bundles encrypted with its key: set key_id" % self.app_id
-        if code == "encryption_key_mismatch":
-            return ("the organization of app %s requires bundles encrypted with another key than key_id"
-                    % self.app_id)
-        if code == "cannot_update_bundle_metadata":
-            return ("this API key may not change the link or comment of bundles of app %s (needs "
-                    "app.upload_bundle)" % self.app_id)
-        if code in ("cannot_delete_bundle", "cannot_delete_all_version"):
-            return ("this API key may not delete bundles of app %s (needs bundle.delete: the app_admin or "
-                    "org_super_admin role; org_admin and keys migrated from the write mode do not have it)"
-                    % self.app_id)
-        if code == "cannot_delete_linked_version":
-            return "a channel started serving the bundle while this task ran; point it at another bundle first"
         return super(Bundle, self).explain(err)
 
     def list_bundles(self, stop_at=None):
         """Every live bundle of the app (API rows), or up to the one named ``stop_at``."""
         out = []
-        for row in self.client.iter_pages("/bundle", params={"app_id": self.app_id},
-                                          empty_errors=("cannot_get_bundle",)):
+        for row in list_bundle_rows(self.client, self.app_id):
             out.append(row)
             if stop_at is not None and row.get("name") == stop_at:
                 break
@@ -204,7 +228,7 @@ class Bundle(Resource):
     def channels(self):
         """The app's channels (API objects), read once."""
         if self._channels is None:
-            self._channels = list(self.client.iter_pages("/channel", params={"app_id": self.app_id}))
+            self._channels = list(list_channels(self.client, self.app_id))
         return self._channels
 
     def usage(self):
@@ -227,18 +251,21 @@ class Bundle(Resource):
 
     def read(self):
         row = self.find(self.name)
-        if row is None:
-            return None
-        self._has_session_key_field = "session_key" in row
-        return bundle_from_api(row)
+        return None if row is None else bundle_from_api(row)
+
+    @classmethod
+    def list_all(cls, op, scope):
+        """Every live bundle of app ``scope["app_id"]``: GET /bundle, all pages (the rows ``read()`` finds).
+
+        No bundle: one GET /channel tells an empty app from an unknown or forbidden one (it
+        fails with cannot_access_app), as ``read()`` does.
+        """
+        rows = list(list_bundle_rows(op.client, scope["app_id"]))
+        if not rows:
+            list(list_channels(op.client, scope["app_id"]))
+        return [bundle_from_api(row) for row in rows]
 
     # -- present ---------------------------------------------------------
-
-    def check_create(self, desired):
-        super(Bundle, self).check_create(desired)
-        if not SEMVER_RE.match(self.name):
-            self.fail("version %s is not a semantic version (for example 1.4.2 or 2.0.0-beta.1, without a "
-                      "leading v): Capgo registers only those" % self.name)
 
     def check_update(self, before, changes):
         differ = [key for key in IMMUTABLE if key in changes]

@@ -7,22 +7,97 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.capgo.cloud.plugins.module_utils._bundle import Bundle
-from ansible_collections.capgo.cloud.plugins.module_utils._engine import Resource, drop_none
-from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
-from ansible_collections.capgo.cloud.plugins.module_utils._resources import (
-    AUTO_PAUSE_API,
-    CHANNEL_FLAGS,
-    channel_from_api,
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
+    AppResource,
+    Field,
+    Resource,
+    drop_none,
+    from_api,
+    options,
+    state_option,
+    to_api,
 )
 
 PLATFORMS = ("ios", "android", "electron")
-ROLLOUT_API = {
-    "bundle": "rolloutVersion",
-    "enabled": "rolloutEnabled",
-    "paused": "rolloutPaused",
-    "cache_ttl_seconds": "rolloutCacheTtlSeconds",
+
+
+def name_of(value):
+    return value.get("name") if isinstance(value, dict) else None
+
+
+def id_of(value):
+    return value.get("id") if isinstance(value, dict) else None
+
+
+# option name: API name (the same in GET /channel objects and POST /channel bodies)
+CHANNEL_FLAGS = {
+    "public": "public",
+    "disable_auto_update_under_native": "disableAutoUpdateUnderNative",
+    "disable_auto_update": "disableAutoUpdate",
+    "allow_device_self_set": "allow_device_self_set",
+    "allow_emulator": "allow_emulator",
+    "allow_device": "allow_device",
+    "allow_dev": "allow_dev",
+    "allow_prod": "allow_prod",
 }
+AUTO_PAUSE_API = {
+    "enabled": "autoPauseEnabled",
+    "window_minutes": "autoPauseWindowMinutes",
+    "failure_rate_bps": "autoPauseFailureRateBps",
+    "confidence": "autoPauseConfidence",
+    "min_attempts": "autoPauseMinAttempts",
+    "min_failures": "autoPauseMinFailures",
+    "action": "autoPauseAction",
+    "cooldown_minutes": "autoPauseCooldownMinutes",
+}
+# Read-only auto-pause fields (not options; capgo_info returns them).
+AUTO_PAUSE_STATUS_API = {
+    "last_triggered_at": "autoPauseLastTriggeredAt",
+    "last_checked_at": "autoPauseLastCheckedAt",
+}
+ROLLOUT_FIELDS = (
+    Field("bundle", "rollout_version_info", read=name_of, send="rolloutVersion"),
+    Field("percentage", "rolloutPercentageBps", read=lambda bps: (bps or 0) / 100.0,
+          write=lambda pct: int(round(pct * 100))),
+    Field("enabled", "rolloutEnabled", read=bool),
+    Field("paused", "rolloutPausedAt", read=lambda at: at is not None, send="rolloutPaused"),
+    Field("cache_ttl_seconds", "rolloutCacheTtlSeconds"),
+)
+# The GET /channel object in the options' language, and what POST /channel takes of it.
+CHANNEL_FIELDS = (
+    Field("id", send=False),
+    Field("app_id", send=False),
+    Field("channel", "name", send=False),
+    Field("bundle", "version", read=name_of, write=lambda name: name or ""),
+    Field("bundle_id", "version", read=id_of, send=False),
+    Field("rollout", fields=ROLLOUT_FIELDS),
+    Field("rollout_paused_at", "rolloutPausedAt", send=False),
+    Field("rollout_pause_reason", "rolloutPauseReason", send=False),
+    Field("auto_pause", fields=tuple(Field(key, api) for key, api in AUTO_PAUSE_API.items())),
+    Field("created_at", send=False),
+    Field("updated_at", send=False),
+    Field("created_by", send=False),
+) + tuple(Field(key, api) for key, api in CHANNEL_FLAGS.items())
+
+
+def channel_from_api(data):
+    """A GET /channel object: ``name`` as ``channel``, the linked bundles by name, bps as a percentage."""
+    return from_api(CHANNEL_FIELDS, data)
+
+
+def channel_bundle_ids(data):
+    """(id of the bundle served, id of the bundle rolled out) of a GET /channel object; None when none."""
+    info = data.get("rollout_version_info")
+    rolled = info.get("id") if isinstance(info, dict) and "id" in info else data.get("rollout_version")
+    return id_of(data.get("version")), rolled
+
+
+def list_channels(client, app_id, page_size=None):
+    """Every channel of app ``app_id`` (GET /channel objects), all pages."""
+    kwargs = {"page_size": page_size} if page_size else {}
+    return client.iter_pages("/channel", params={"app_id": app_id}, **kwargs)
+
+
 NO_ROLLOUT = {"bundle": None, "percentage": 0.0, "enabled": False, "paused": False}
 NEW_CHANNEL = {
     "bundle": None,
@@ -51,49 +126,33 @@ BOUNDS = {
 }
 
 
-class Channel(Resource):
+class Channel(AppResource, Resource):
     resource_key = "channel"
     kind = "channels"
     identity_options = ("app_id", "channel")
+    errors = dict(AppResource.errors, **{
+        "cannot_access_app": "app {app_id} does not exist, or this API key may not do this with its channels "
+                             "(Capgo answers cannot_access_app for both)",
+    })
     managed = ("bundle",) + tuple(CHANNEL_FLAGS) + ("rollout", "auto_pause")
     create_defaults = NEW_CHANNEL
 
     argument_spec = dict(
         app_id=dict(type="str", required=True),
         channel=dict(type="str", required=True, aliases=["name"]),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-        bundle=dict(type="str"),
-        promote_from=dict(type="str"),
-        public=dict(type="bool"),
-        disable_auto_update_under_native=dict(type="bool"),
+        state=state_option(),
         disable_auto_update=dict(type="str", choices=["major", "minor", "patch", "version_number",
                                                       "metadata", "none"]),
-        ios=dict(type="bool"),
-        android=dict(type="bool"),
-        electron=dict(type="bool"),
-        allow_device_self_set=dict(type="bool"),
-        allow_emulator=dict(type="bool"),
-        allow_device=dict(type="bool"),
-        allow_dev=dict(type="bool"),
-        allow_prod=dict(type="bool"),
         rollout=dict(type="dict", options=dict(
-            bundle=dict(type="str"),
-            percentage=dict(type="float"),
-            enabled=dict(type="bool"),
-            paused=dict(type="bool"),
-            cache_ttl_seconds=dict(type="int"),
-        )),
+            percentage=dict(type="float"), cache_ttl_seconds=dict(type="int"),
+            **dict(options("str", "bundle"), **options("bool", "enabled", "paused")))),
         rollout_action=dict(type="str", choices=["promote", "rollback"]),
         auto_pause=dict(type="dict", options=dict(
-            enabled=dict(type="bool"),
-            window_minutes=dict(type="int"),
-            failure_rate_bps=dict(type="int"),
-            confidence=dict(type="float"),
-            min_attempts=dict(type="int"),
-            min_failures=dict(type="int"),
+            enabled=dict(type="bool"), confidence=dict(type="float"),
             action=dict(type="str", choices=["pause", "rollback", "notify"]),
-            cooldown_minutes=dict(type="int"),
-        )),
+            **options("int", "window_minutes", "failure_rate_bps", "min_attempts", "min_failures", "cooldown_minutes"))),
+        **dict(options("str", "bundle", "promote_from"),
+               **options("bool", *(PLATFORMS + tuple(k for k in CHANNEL_FLAGS if k != "disable_auto_update"))))
     )
     module_kwargs = dict(
         mutually_exclusive=[("bundle", "promote_from"), ("rollout", "rollout_action")],
@@ -111,8 +170,9 @@ class Channel(Resource):
     # -- input -----------------------------------------------------------
 
     def validate(self):
-        if not self.name.strip():
-            self.fail("channel must not be empty")
+        self.require_filled("channel")
+        if self.params.get("promote_from") is not None and not self.params["promote_from"].strip():
+            self.fail("promote_from must name a channel of app %s" % self.app_id)
         for (group, key), (low, high, exclusive) in BOUNDS.items():
             value = (self.params.get(group) or {}).get(key)
             if value is None:
@@ -178,22 +238,16 @@ class Channel(Resource):
 
     # -- reading ---------------------------------------------------------
 
-    def explain(self, err):
-        if err.error == "cannot_access_app":
-            return ("app %s does not exist, or this API key may not do this with its channels "
-                    "(Capgo answers cannot_access_app for both)" % self.app_id)
-        if err.error == "invalid_app_id":
-            return "app_id %s is not a valid reverse-domain app id" % self.app_id
-        return super(Channel, self).explain(err)
-
     def read_channel(self, name):
-        try:
-            data = self.api("GET", "/channel", params={"app_id": self.app_id, "channel": name})
-        except CapgoAPIError as err:
-            if err.status == 400 and err.error == "cannot_find_version":
-                return None  # Capgo's (misleading) answer for a missing channel
-            raise
-        return channel_from_api(data)
+        # 400 cannot_find_version: Capgo's (misleading) answer for a missing channel
+        data = self.get_or_none("/channel", ("cannot_find_version",), params={"app_id": self.app_id, "channel": name},
+                                status=400)
+        return None if data is None else channel_from_api(data)
+
+    @classmethod
+    def list_all(cls, op, scope):
+        """Every channel of app ``scope["app_id"]``: GET /channel, all pages (the same objects as one GET)."""
+        return [channel_from_api(c) for c in list_channels(op.client, scope["app_id"])]
 
     def read(self):
         return self.read_channel(self.name)
@@ -204,6 +258,9 @@ class Channel(Resource):
         if not wanted:
             return
         if self.engine.prefer_listings:
+            # Imported here: _bundle reads channels through this file.
+            from ansible_collections.capgo.cloud.plugins.module_utils._bundle import Bundle
+
             wanted = set(n for n in wanted if self.find_peer(Bundle, version=n) is None)
         else:
             for bundle in self.client.iter_pages("/bundle", params={"app_id": self.app_id},
@@ -217,7 +274,7 @@ class Channel(Resource):
 
     def warn_public(self):
         others = []
-        for channel in self.client.iter_pages("/channel", params={"app_id": self.app_id}):
+        for channel in list_channels(self.client, self.app_id):
             if channel.get("public") and channel.get("name") != self.name:
                 others.append(channel.get("name"))
         if others:
@@ -244,19 +301,7 @@ class Channel(Resource):
 
     def body(self, changes):
         body = {"app_id": self.app_id, "channel": self.name}
-        for key, api in CHANNEL_FLAGS.items():
-            if key in changes:
-                body[api] = changes[key]
-        if "bundle" in changes:
-            body["version"] = changes["bundle"] or ""
-        for key, api in ROLLOUT_API.items():
-            if key in changes.get("rollout", {}):
-                body[api] = changes["rollout"][key]
-        if "percentage" in changes.get("rollout", {}):
-            body["rolloutPercentageBps"] = int(round(changes["rollout"]["percentage"] * 100))
-        for key, api in AUTO_PAUSE_API.items():
-            if key in changes.get("auto_pause", {}):
-                body[api] = changes["auto_pause"][key]
+        body.update(to_api(CHANNEL_FIELDS, changes))
         action = changes.get("rollout_action")
         if action == "promote":
             body["promoteToStable"] = True

@@ -35,7 +35,7 @@ try:  # requests' own HTTP library, to tell a connection never opened from an an
 except ImportError:  # pragma: no cover - urllib3 comes with requests
     MaxRetryError = NewConnectionError = ConnectTimeoutError = None
 
-COLLECTION_VERSION = "0.1.0"
+COLLECTION_VERSION = "0.2.0"
 DEFAULT_API_URL = "https://api.capgo.app"
 
 # Statuses that mean "not processed, try again later".
@@ -73,8 +73,8 @@ def connection_problems(params):
         return ("api_url must be an http(s) URL with a host, like https://api.capgo.app, got %r"
                 % (params.get("api_url"),))
     timeout = params.get("timeout")
-    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
-                                or not math.isfinite(timeout) or timeout <= 0):
+    number = isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
+    if timeout is not None and not (number and math.isfinite(timeout) and timeout > 0):
         return "timeout must be a number of seconds greater than 0, got %r" % (timeout,)
     retries = params.get("retries")
     if retries is not None and (isinstance(retries, bool) or not isinstance(retries, int) or retries < 0):
@@ -299,9 +299,9 @@ class CapgoClient:
                 sent = _sent(exc)
                 # Only a network that may recover is worth a retry (not a bad URL, header or certificate);
                 # a request that never reached the server may be repeated whatever its method.
-                transient = (isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
-                                              requests.exceptions.ChunkedEncodingError))
-                             and not isinstance(exc, requests.exceptions.SSLError))
+                network = (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
+                           requests.exceptions.ChunkedEncodingError)
+                transient = isinstance(exc, network) and not isinstance(exc, requests.exceptions.SSLError)
                 reason = self.scrub(exc.__class__.__name__ + ": " + str(exc))
                 if transient and (idempotent or not sent) and attempt < self.retries:
                     delay = self._backoff(attempt)

@@ -11,23 +11,52 @@ import datetime
 import time
 
 from ansible_collections.capgo.cloud.plugins.module_utils._channel import Channel
-from ansible_collections.capgo.cloud.plugins.module_utils._engine import Resource
-from ansible_collections.capgo.cloud.plugins.module_utils._client import RETRY_WAIT_BUDGET, CapgoAPIError
-from ansible_collections.capgo.cloud.plugins.module_utils._resources import device_from_api
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import AppResource, Field, Resource, from_api, state_option
+from ansible_collections.capgo.cloud.plugins.module_utils._client import RETRY_WAIT_BUDGET
 
 OVERRIDE_EXPIRY_DAYS = 90
 UTC = datetime.timezone.utc
+DEVICE_PAGE_SIZE = 1000
+# The GET /device object (``channel`` only when an override exists; ``version`` is the bundle's id).
+DEVICE_FIELDS = tuple(Field(key) for key in (
+    "app_id", "device_id", "channel", "custom_id", "platform", "version_name")) + (Field("bundle_id", "version"),) + tuple(
+    Field(key) for key in ("version_build", "plugin_version", "os_version", "is_prod", "is_emulator", "install_source",
+                           "key_id", "country_code", "updated_at"))
 
 
-class Device(Resource):
+def device_from_api(data):
+    """A GET /device object (a device Capgo knows: ``seen``; ``channel`` None when no override)."""
+    state = from_api(DEVICE_FIELDS, data)
+    state["seen"] = True
+    return state
+
+
+def list_devices(client, app_id, page_size=DEVICE_PAGE_SIZE, limit=None, **filters):
+    """The devices of app ``app_id`` (GET /device objects, cursor pages); ``filters`` go to the query."""
+    params = dict(filters, app_id=app_id)
+    return client.iter_cursor("/device", params=params, page_size=page_size, limit=limit)
+
+
+class Device(AppResource, Resource):
     resource_key = "device"
+    kind = "devices"
+    identity_options = ("app_id", "device_id")
+    errors = dict(AppResource.errors, **{
+        "cannot_access_app": "app {app_id} does not exist, or this API key may not read or manage its devices and "
+                             "channels (Capgo answers cannot_access_app for both)",
+        "cannot_access_channel": "this API key may not set device overrides on channel {channel} of app {app_id} "
+                                 "(it needs channel.manage_forced_devices)",
+        "channel_not_found": "channel {channel} does not exist in app {app_id}",
+        "public_channel_override": "channel {channel} of app {app_id} is public: Capgo sets device overrides only "
+                                   "to private channels",
+    })
     managed = ("channel",)
 
     argument_spec = dict(
         app_id=dict(type="str", required=True),
         device_id=dict(type="str", required=True),
         channel=dict(type="str"),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
+        state=state_option(),
         refresh=dict(type="bool", default=False),
         version_id=dict(type="raw"),
     )
@@ -51,8 +80,7 @@ class Device(Resource):
             self.fail("version_id: Capgo has no per-device bundle (it rejects version_id with invalid_version_id). "
                       "Create a private channel that serves the bundle (capgo.cloud.capgo_channel) and point the "
                       "device at it with the channel option.")
-        if not self.device_id:
-            self.fail("device_id must not be empty")
+        self.require_filled("device_id")
         if self.params["state"] == "present" and not (self.params.get("channel") or "").strip():
             self.fail("channel must name a private channel of app %s (to remove the override use state=absent)"
                       % self.app_id)
@@ -62,21 +90,7 @@ class Device(Resource):
     # -- errors ----------------------------------------------------------
 
     def explain(self, err):
-        channel = self.params.get("channel")
-        if err.error == "cannot_access_app":
-            return ("app %s does not exist, or this API key may not read or manage its devices and channels "
-                    "(Capgo answers cannot_access_app for both)" % self.app_id)
-        if err.error == "invalid_app_id":
-            return "app_id %s is not a valid reverse-domain app id" % self.app_id
-        if err.error == "cannot_access_channel":
-            return ("this API key may not set device overrides on channel %s of app %s "
-                    "(it needs channel.manage_forced_devices)" % (channel, self.app_id))
-        if err.error == "channel_not_found":
-            return "channel %s does not exist in app %s" % (channel, self.app_id)
-        if err.error == "public_channel_override":
-            return ("channel %s of app %s is public: Capgo sets device overrides only to private channels"
-                    % (channel, self.app_id))
-        if err.status == 429:
+        if err.status == 429 and err.error not in self.errors:
             return self.explain_rate_limit(err)
         return super(Device, self).explain(err)
 
@@ -101,14 +115,24 @@ class Device(Resource):
     # -- reading ---------------------------------------------------------
 
     def read(self):
-        try:
-            data = self.api("GET", "/device", params={"app_id": self.app_id, "device_id": self.device_id})
-        except CapgoAPIError as err:
-            if err.status == 404 and err.error == "device_not_found":
-                # Never contacted Capgo: an override may exist but cannot be read back.
-                return {"app_id": self.app_id, "device_id": self.device_id, "seen": False}
-            raise
-        return device_from_api(data or {})
+        data = self.get_or_none("/device", ("device_not_found",),
+                                params={"app_id": self.app_id, "device_id": self.device_id}, status=404)
+        return self.unlisted() if data is None else device_from_api(data or {})
+
+    def unlisted(self):
+        # Never contacted Capgo (GET 404, or not in the list): an override may exist but cannot be read back.
+        return {"app_id": self.app_id, "device_id": self.device_id, "seen": False}
+
+    @classmethod
+    def list_all(cls, op, scope):
+        """Every device of app ``scope["app_id"]`` Capgo knows, with its override: GET /device, all cursor pages.
+
+        A device that never contacted Capgo is not listed (nor readable): ``unlisted()`` gives its state.
+        """
+        return [device_from_api(d) for d in list_devices(op.client, scope["app_id"])]
+
+    def matches(self, state):
+        return (state.get("device_id") or "").lower() == self.device_id
 
     def warn_unseen(self, action):
         if self.unseen_warned:
@@ -155,7 +179,7 @@ class Device(Resource):
                                             "channel": changes["channel"]})
         if not before.get("seen"):
             return self.predict_update(before, changes)
-        after = self.read()
+        after = self.read_written()
         if after.get("seen") and after.get("channel") != changes["channel"]:
             self.fail("%s was set to channel %s, but Capgo reports channel %s"
                       % (self.describe(), changes["channel"], after.get("channel")), **self.result)

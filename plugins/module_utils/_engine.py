@@ -41,6 +41,7 @@ UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 
 AUTH_ERRORS = ("invalid_apikey", "no_key_provided", "no_jwt_apikey_or_subkey")
+INVALID_APP_ID = "app_id {app_id} is not a valid reverse-domain app id"
 UNEXPECTED = (KeyError, TypeError, AttributeError, ValueError, IndexError)
 
 
@@ -58,6 +59,16 @@ def is_app_id(value):
 
 def is_email(value):
     return isinstance(value, str) and bool(EMAIL_RE.match(value))
+
+
+def options(kind, *names):
+    """Argument-spec entries: each of ``names`` an option of type ``kind`` and nothing else."""
+    return dict((name, dict(type=kind)) for name in names)
+
+
+def state_option():
+    """The ``state`` option of every resource: present (the default) or absent."""
+    return dict(type="str", default="present", choices=["present", "absent"])
 
 
 def drop_none(data):
@@ -79,11 +90,18 @@ def connection_problem(params):
 
 
 def get_or_none(call, missing, status=None):
-    """``call()``, or None when Capgo answers one of the ``missing`` error codes (with ``status``, if given)."""
+    """``call()``, or None when Capgo answers one of the ``missing`` error codes (with ``status``, if given).
+
+    ``missing`` may be None (any code: ``status`` alone decides), or a dict ``{code: status or None}``
+    when each code comes with its own status.
+    """
     try:
         return call()
     except CapgoAPIError as err:
-        if err.error in missing and (status is None or err.status == status):
+        if isinstance(missing, dict):
+            if err.error in missing and missing[err.error] in (None, err.status):
+                return None
+        elif (missing is None or err.error in missing) and (status is None or err.status == status):
             return None
         raise
 
@@ -94,6 +112,54 @@ def find_one(items, matches, ambiguous):
     if len(hits) > 1:
         raise ambiguous(hits)
     return hits[0] if hits else None
+
+
+# -- field tables -----------------------------------------------------------------
+
+
+class Field(object):
+    """One field of a resource: its option name, its API name, and the conversions between them.
+
+    ``api``    the key read from an API object (default: the option name).
+    ``read``   API value -> option value (default: as is).
+    ``send``   the key written in a request body (default: ``api``; False: never sent).
+    ``write``  option value -> API value (default: as is).
+    ``fields`` a nested table: the option is a dict whose keys are flat API keys.
+    """
+
+    def __init__(self, option, api=None, read=None, write=None, send=None, fields=None):
+        self.option = option
+        self.api = api or option
+        self.read = read
+        self.write = write
+        self.send = self.api if send is None else send
+        self.fields = fields
+
+
+def from_api(table, data):
+    """An API object in the options' language, through ``table`` (a tuple of ``Field``)."""
+    out = {}
+    for field in table:
+        if field.fields is not None:
+            out[field.option] = from_api(field.fields, data)
+            continue
+        value = data.get(field.api)
+        out[field.option] = field.read(value) if field.read else value
+    return out
+
+
+def to_api(table, changes):
+    """The request body for ``changes`` (option names), through ``table``: only the keys in ``changes``."""
+    body = {}
+    for field in table:
+        if field.option not in changes or field.send is False:
+            continue
+        value = changes[field.option]
+        if field.fields is not None:
+            body.update(to_api(field.fields, value or {}))
+        else:
+            body[field.send] = field.write(value) if field.write else value
+    return body
 
 
 # -- results ----------------------------------------------------------------------
@@ -122,9 +188,9 @@ class Engine(object):
         self.warnings = []
         self.listings = {}
         self.loading = {}
-        # What check mode predicts for the resources of this run, by (kind, identity): the
-        # items after them see what a real run would have written (a device's new channel).
-        self.predicted = {}
+        # What this run wrote (or, in check mode, predicts) by (kind, identity): the items after
+        # them see it although the listings were read before (a device's new channel).
+        self.written = {}
         # Many resources in one run: read each kind once per scope (Resource.lookup).
         self.prefer_listings = False
         self.lock = threading.Lock()
@@ -179,6 +245,9 @@ class Operation(object):
     module_kwargs = {}
     # Options whose format is checked before any request.
     checked_identifiers = ("app_id", "org_id")
+    # Capgo error code: a clearer sentence, formatted with the options (``{app_id}``), ``{what}``
+    # (``describe()``) and ``{code}``. A code that needs more than a template goes in ``explain``.
+    errors = {}
 
     def __init__(self, engine, params):
         self.engine = engine
@@ -203,15 +272,32 @@ class Operation(object):
     def warn(self, msg):
         self.engine.warn(msg)
 
-    def fail(self, msg, **kwargs):
+    def failure(self, msg, **kwargs):
+        """The ``Failure`` of this operation with ``msg`` (to raise, or to hand to ``find_one``)."""
         kwargs.setdefault("changed", self.writes_done > 0)
-        raise Failure(self.client.scrub(msg), kwargs)
+        return Failure(self.client.scrub(msg), kwargs)
+
+    def fail(self, msg, **kwargs):
+        raise self.failure(msg, **kwargs)
+
+    def require_filled(self, *names):
+        """Fail with "NAME must not be empty" for the first of ``names`` set but blank."""
+        name = empty_option(self.params, names)
+        if name is not None:
+            self.fail("%s must not be empty" % name)
+
+    def describe(self):
+        return "the %s" % self.resource_key
 
     def explain(self, err):
         """Hook: a clearer sentence for an API error, or None. The error line is appended.
 
-        Resources handle their own codes and end with ``return super(...).explain(err)``.
+        Resources handle their own codes (``errors``, or code here) and end with
+        ``return super(...).explain(err)``.
         """
+        template = self.errors.get(err.error)
+        if template is not None:
+            return template.format(what=self.describe(), code=err.error, **self.params)
         if err.error in AUTH_ERRORS:
             return "Capgo refused the credentials: api_key is unknown, expired or missing"
         if err.error == "invalid_jwt":
@@ -237,11 +323,8 @@ class Operation(object):
         """An answer of a shape the resource did not expect: one line, no traceback."""
         method, path = self.client.last_request
         where = "%s %s" % (method, path) if method else "Capgo"
-        try:
-            self.fail("unexpected answer from Capgo to %s (%s: %s); is api_url a Capgo API?"
-                      % (where, type(exc).__name__, exc))
-        except Failure as failure:
-            return failure
+        return self.failure("unexpected answer from Capgo to %s (%s: %s); is api_url a Capgo API?"
+                            % (where, type(exc).__name__, exc))
 
     # -- running ---------------------------------------------------------
 
@@ -316,6 +399,14 @@ class Operation(object):
         raise NotImplementedError
 
 
+class AppResource(object):
+    """What the resources that live in one app share (mixed into their ``Resource``): listed per app,
+    and Capgo's ``invalid_app_id`` explained."""
+
+    scope_options = ("app_id",)
+    errors = {"invalid_app_id": INVALID_APP_ID}
+
+
 class Resource(Operation):
     """Read, compare only what the user set, write only the difference.
 
@@ -386,30 +477,33 @@ class Resource(Operation):
         states = self.engine.listing(key, lambda: self.list_all(self, scope))
         if states is None:
             return self.read()
-        return find_one(states, self.matches, self.ambiguous)
+        found = find_one(states, self.matches, self.ambiguous)
+        return self.unlisted() if found is None else found
+
+    def unlisted(self):
+        """Hook: the state of a resource its kind's listing does not show (default: absent)."""
+        return None
 
     def find_peer(self, declaration, **identity):
-        """Another resource of this run (the channel a device points at): what check mode
-        predicted for it, else its current state (from the run's listing, or read on its own)."""
+        """Another resource of this run (the channel a device points at): what this run wrote
+        (or predicted) for it, else its current state (from the run's listing, or read on its own)."""
         peer = declaration(self.engine, dict(self.params, **identity))
         key = (declaration.kind, peer.identity())
         with self.engine.lock:
-            if key in self.engine.predicted:
-                return self.engine.predicted[key]
+            if key in self.engine.written:
+                return self.engine.written[key]
         return peer.lookup()
 
     def ambiguous(self, hits):
         ids = ", ".join(sorted("%s" % h.get("id") for h in hits))
-        try:
-            self.fail("%d objects match %s (ids %s)" % (len(hits), self.describe(), ids))
-        except Failure as failure:
-            return failure
+        return self.failure("%d objects match %s (ids %s)" % (len(hits), self.describe(), ids))
 
     def __init__(self, engine, params):
         self.reveal = set()
         self.before = None
         self.after = None
         self.planned = {}  # what present() decided to write: the desired state, or the changes
+        self.prediction = None  # the state present() predicts after that write
         super(Resource, self).__init__(engine, params)
 
     @property
@@ -528,7 +622,11 @@ class Resource(Operation):
         raise NotImplementedError
 
     def read_written(self, msg=None):
-        """``read()`` after a write; fails (with ``msg``, if given) when the resource is not there."""
+        """The state after a write: ``read()`` (failing, with ``msg`` if given, when the resource is
+        not there), or, in a run over many resources, the state check mode predicts, so that such
+        a run sends one write per change and nothing else."""
+        if self.engine.prefer_listings and self.prediction is not None:
+            return copy.deepcopy(self.prediction)
         after = self.read()
         if after is None:
             self.fail(msg or "%s was written but cannot be read back" % self.describe())
@@ -544,17 +642,15 @@ class Resource(Operation):
         """Hook run before an update (also in check mode)."""
         return None
 
-    def describe(self):
-        return "the %s" % self.resource_key
-
     def present(self, before):
         desired = self.desired()
         self.planned = desired
         if before is None:
             self.check_create(desired)
             self.result["changed"] = True
+            self.prediction = self.predict_create(desired)
             if self.check_mode:
-                return self.predict_create(desired)
+                return self.prediction
             return self.create(desired)
         changes = self.compare(before, desired)
         self.planned = changes
@@ -562,8 +658,9 @@ class Resource(Operation):
             return before
         self.check_update(before, changes)
         self.result["changed"] = True
+        self.prediction = self.predict_update(before, changes)
         if self.check_mode:
-            return self.predict_update(before, changes)
+            return self.prediction
         return self.update(before, changes)
 
     def absent(self, before):
@@ -582,9 +679,9 @@ class Resource(Operation):
         else:
             after = self.present(before)
         self.after = after
-        if self.check_mode and self.kind and self.result.get("changed"):
+        if self.kind and self.result.get("changed"):
             with self.engine.lock:
-                self.engine.predicted[(self.kind, self.identity())] = after
+                self.engine.written[(self.kind, self.identity())] = after
         self.finish(before, after)
 
     def finish(self, before, after):

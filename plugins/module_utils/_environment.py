@@ -181,8 +181,9 @@ class Environment(object):
     def predicted_parent(self, item):
         """True when the item's parent is only predicted (check mode): the item cannot exist yet."""
         parent = item.parent
-        return bool(parent is not None and self.engine.check_mode and parent.resource is not None
-                    and parent.resource.before is None and parent.result and parent.result.get("changed"))
+        if parent is None or not self.engine.check_mode or parent.resource is None:
+            return False
+        return parent.resource.before is None and bool((parent.result or {}).get("changed"))
 
     def apply(self):
         self.run_item(self.org)

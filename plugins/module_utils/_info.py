@@ -11,22 +11,23 @@ import datetime
 import os
 import re
 
-from ansible_collections.capgo.cloud.plugins.module_utils._engine import Operation
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import INVALID_APP_ID, Operation
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
-from ansible_collections.capgo.cloud.plugins.module_utils._resources import (
+from ansible_collections.capgo.cloud.plugins.module_utils._apikey import ApiKey
+from ansible_collections.capgo.cloud.plugins.module_utils._app import APP_PAGE_SIZE, app_from_api, list_apps
+from ansible_collections.capgo.cloud.plugins.module_utils._bundle import bundle_from_api, list_bundle_rows
+from ansible_collections.capgo.cloud.plugins.module_utils._channel import (
     AUTO_PAUSE_STATUS_API,
-    apikey_from_api,
-    app_from_api,
-    bundle_from_api,
     channel_bundle_ids,
     channel_from_api,
-    device_from_api,
-    member_from_api,
-    organization_from_api,
-    parse_time,
-    webhook_from_api,
+    list_channels,
 )
+from ansible_collections.capgo.cloud.plugins.module_utils._device import DEVICE_PAGE_SIZE, device_from_api, list_devices
+from ansible_collections.capgo.cloud.plugins.module_utils._member import member_rows
+from ansible_collections.capgo.cloud.plugins.module_utils._organization import list_organizations, organization_from_api
 from ansible_collections.capgo.cloud.plugins.module_utils._svgchart import render_chart, write_if_changed
+from ansible_collections.capgo.cloud.plugins.module_utils._time import parse_time
+from ansible_collections.capgo.cloud.plugins.module_utils._webhook import list_webhooks, webhook_from_api
 
 RESOURCES = ("organizations", "members", "apikeys", "apps", "channels", "devices", "bundles", "webhooks",
              "statistics", "environment")
@@ -45,8 +46,6 @@ ACCEPTS = {
     "statistics": ((), ("org_id", "app_id")),
     "environment": (("org_id",), ("org_id", "app_id")),
 }
-DEVICE_PAGE_SIZE = 1000
-APP_PAGE_SIZE = 100
 PAGE_SIZE = 50
 STATS_DAYS = 30
 METRICS = {
@@ -60,6 +59,24 @@ SECRET_FIELDS = {
     "webhooks": ("secret",),
     "bundles": ("session_key",),
 }
+
+NO_ACCESS_TO_APP = "app {app_id} does not exist, or this API key may not read it (Capgo answers {code} for both)"
+NO_ACCESS_TO_ORG = ("organization {org_id} does not exist, or this API key may not read it (Capgo answers {code} "
+                    "for both)")
+ERRORS = {
+    "subscription_required": "the organization's Capgo plan does not include API statistics (Capgo answers 402 "
+                             "subscription_required to API keys of organizations without a paying plan)",
+    "cannot_access_app": NO_ACCESS_TO_APP,
+    "no_access_to_app": NO_ACCESS_TO_APP,
+    "invalid_app_id": INVALID_APP_ID,
+    "no_permission": "this API key may not read the webhooks of organization {org_id}: it needs "
+                     "org.update_settings, and keys bound to an app or channel cannot use webhooks at all",
+    "cannot_list_apikeys": "this API key may not list API keys: it needs org.manage_apikeys on an organization",
+    "org_requires_expiring_key": "the organization only accepts API keys with an expiry date",
+}
+ERRORS.update((code, NO_ACCESS_TO_ORG) for code in ("cannot_access_organization", "no_access_to_organization",
+                                                    "invalid_org_id",
+                                                    "user_does_not_have_access_to_this_organization"))
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -115,10 +132,6 @@ def strip_secrets(resource, item):
 # -- translations: as the resource modules return them, plus what only a list shows --------
 # (secrets are removed from every item afterwards, in Info.execute)
 
-def info_apikey(data):
-    return apikey_from_api(data)
-
-
 def info_channel(data):
     """A channel as capgo_channel returns it, plus the id of the rolled-out bundle and auto-pause status."""
     out = channel_from_api(data)
@@ -136,10 +149,6 @@ def info_bundle(data, serving, rolling):
     return out
 
 
-def info_webhook(data):
-    return webhook_from_api(data)
-
-
 def stats_entry(data):
     out = dict((snake(k), v) for k, v in data.items())
     date = out.get("date")
@@ -151,6 +160,7 @@ def stats_entry(data):
 # -- the module ------------------------------------------------------------------
 
 class Info(Operation):
+    errors = ERRORS
 
     argument_spec = dict(
         resource=dict(type="str", required=True, choices=list(RESOURCES)),
@@ -246,31 +256,6 @@ class Info(Operation):
             if not os.path.isdir(parent):
                 self.fail("the directory of dest does not exist: %s" % parent)
 
-    # -- errors ------------------------------------------------------------
-
-    def explain(self, err):
-        code = err.error
-        if code == "subscription_required":
-            return ("the organization's Capgo plan does not include API statistics (Capgo answers 402 "
-                    "subscription_required to API keys of organizations without a paying plan)")
-        if code in ("cannot_access_app", "no_access_to_app"):
-            return ("app %s does not exist, or this API key may not read it (Capgo answers %s for both)"
-                    % (self.params["app_id"], code))
-        if code == "invalid_app_id":
-            return "app_id %s is not a valid reverse-domain app id" % self.params["app_id"]
-        if code in ("cannot_access_organization", "no_access_to_organization", "invalid_org_id",
-                    "user_does_not_have_access_to_this_organization"):
-            return ("organization %s does not exist, or this API key may not read it (Capgo answers %s for both)"
-                    % (self.params["org_id"], code))
-        if code == "no_permission":
-            return ("this API key may not read the webhooks of organization %s: it needs org.update_settings, "
-                    "and keys bound to an app or channel cannot use webhooks at all" % self.params["org_id"])
-        if code == "cannot_list_apikeys":
-            return "this API key may not list API keys: it needs org.manage_apikeys on an organization"
-        if code == "org_requires_expiring_key":
-            return "the organization only accepts API keys with an expiry date"
-        return super(Info, self).explain(err)
-
     # -- collecting --------------------------------------------------------
 
     def keep(self, item):
@@ -290,84 +275,63 @@ class Info(Operation):
                     break
         return out
 
-    def single(self, method, path, params=None, missing=()):
-        """One object, or None when Capgo answers one of the ``missing`` error codes."""
-        try:
-            return self.api(method, path, params=params)
-        except CapgoAPIError as err:
-            if err.error in missing:
-                return None
-            raise
-
     # -- resources ---------------------------------------------------------
 
     def list_organizations(self):
         org_id = self.params["org_id"]
         if org_id:
-            data = self.single("GET", "/organization", params={"orgId": org_id}, missing=("invalid_org_id",))
+            data = self.get_or_none("/organization", ("invalid_org_id",), params={"orgId": org_id})
             return self.collect([organization_from_api(data)] if data else [])
-        pages = self.client.iter_pages("/organization", page_size=PAGE_SIZE, page_in_body=True)
-        return self.collect(organization_from_api(o) for o in pages)
+        return self.collect(organization_from_api(o) for o in list_organizations(self.client, PAGE_SIZE))
 
     def list_members(self):
-        org_id = self.params["org_id"]
-        data = self.api("GET", "/organization/members", params={"orgId": org_id}) or []
-        return self.collect(member_from_api(m, org_id) for m in data)
+        # every row: a person with app- or channel-scoped roles too has several
+        return self.collect(member_rows(self, self.params["org_id"]))
 
     def list_apikeys(self):
-        data = self.api("GET", "/apikey") or []
-        return self.collect(info_apikey(k) for k in data)
-
-    def iter_apps(self, size):
-        params = {"limit": size}
-        if self.params["org_id"]:
-            params["org_id"] = self.params["org_id"]
-        pages = self.client.iter_pages("/app", params=params, id_key="app_id", page_size=size)
-        return (app_from_api(a) for a in pages)
+        return self.collect(ApiKey.list_all(self, {}))
 
     def list_apps(self):
         app_id = self.params["app_id"]
         if app_id:
-            data = self.single("GET", "/app/%s" % app_id, missing=("cannot_access_app", "cannot_find_app"))
+            data = self.get_or_none("/app/%s" % app_id, ("cannot_access_app", "cannot_find_app"))
             want = (lambda a: a.get("owner_org") == self.params["org_id"]) if self.params["org_id"] else None
             return self.collect([app_from_api(data)] if data else [], want)
         size = APP_PAGE_SIZE
         if self.limit is not None and self.since is None:
             size = min(APP_PAGE_SIZE, self.limit)
-        return self.collect(self.iter_apps(size))
+        return self.collect(app_from_api(a) for a in list_apps(self.client, self.params["org_id"], size))
 
     def iter_channels(self):
-        pages = self.client.iter_pages("/channel", params={"app_id": self.params["app_id"]}, page_size=PAGE_SIZE)
-        return (info_channel(c) for c in pages)
+        return (info_channel(c) for c in list_channels(self.client, self.params["app_id"], PAGE_SIZE))
 
     def list_channels(self):
         name = self.params["channel"]
         version = self.params["version"]
         want = (lambda c: c["bundle"] == version) if version is not None else None
         if name:
-            data = self.single("GET", "/channel", params={"app_id": self.params["app_id"], "channel": name},
-                               missing=("cannot_find_version",))
+            data = self.get_or_none("/channel", ("cannot_find_version",),
+                                    params={"app_id": self.params["app_id"], "channel": name})
             return self.collect([info_channel(data)] if data else [], want)
         return self.collect(self.iter_channels(), want)
 
     def list_devices(self):
-        params = {"app_id": self.params["app_id"]}
+        app_id = self.params["app_id"]
         channel = self.params["channel"]
         version = self.params["version"]
 
         def want(device):
-            return ((channel is None or device.get("channel") == channel)
-                    and (version is None or device.get("version_name") == version))
+            if channel is not None and device.get("channel") != channel:
+                return False
+            return version is None or device.get("version_name") == version
 
         device_id = self.params["device_id"]
         if device_id:
-            params["device_id"] = device_id
-            data = self.single("GET", "/device", params=params, missing=("device_not_found",))
+            data = self.get_or_none("/device", ("device_not_found",), params={"app_id": app_id, "device_id": device_id})
             return self.collect([device_from_api(data)] if data else [], want)
-        if self.since is not None:
-            params["updated_at"] = api_time(self.since)
+        filters = {"updated_at": api_time(self.since)} if self.since is not None else {}
         limit = self.limit if channel is None and version is None else None
-        pages = self.client.iter_cursor("/device", params=params, page_size=DEVICE_PAGE_SIZE, limit=limit)
+        pages = list_devices(self.client, app_id, page_size=DEVICE_PAGE_SIZE, limit=limit, **filters)
         return self.collect((device_from_api(d) for d in pages), want)
 
     def list_bundles(self):
@@ -391,16 +355,15 @@ class Info(Operation):
             return []
 
         def want(bundle):
-            return ((channel is None or bundle.get("id") in channel_bundles[channel])
-                    and (version is None or bundle.get("version") == version))
+            if channel is not None and bundle.get("id") not in channel_bundles[channel]:
+                return False
+            return version is None or bundle.get("version") == version
 
-        pages = self.client.iter_pages("/bundle", params={"app_id": self.params["app_id"]}, page_size=PAGE_SIZE,
-                                       empty_errors=("cannot_get_bundle",))
+        pages = list_bundle_rows(self.client, self.params["app_id"], PAGE_SIZE)
         return self.collect((info_bundle(b, serving, rolling) for b in pages if not b.get("deleted")), want)
 
     def list_webhooks(self):
-        pages = self.client.iter_pages("/webhooks", params={"orgId": self.params["org_id"]}, page_size=PAGE_SIZE)
-        return self.collect(info_webhook(w) for w in pages)
+        return self.collect(webhook_from_api(w) for w in list_webhooks(self.client, self.params["org_id"], PAGE_SIZE))
 
     # -- statistics --------------------------------------------------------
 

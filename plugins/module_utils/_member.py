@@ -7,19 +7,66 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
-
-from ansible_collections.capgo.cloud.plugins.module_utils._engine import Resource
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import Resource, is_email, state_option
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
-from ansible_collections.capgo.cloud.plugins.module_utils._resources import LEGACY_ROLES, map_role, member_from_api
 
 ORG_ROLES = ("org_member", "org_billing_admin", "org_admin", "org_super_admin")
 DEFAULT_ROLE = "org_member"
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+LEGACY_ROLES = {
+    "read": "org_member",
+    "upload": "org_member",
+    "write": "org_member",
+    "admin": "org_admin",
+    "super_admin": "org_super_admin",
+}
+
+
+def map_role(role):
+    """A role name (current, older, or an older ``invite_*`` name) as (current name, pending)."""
+    pending = False
+    if isinstance(role, str) and role.startswith("invite_"):
+        role, pending = role[len("invite_"):], True
+    return LEGACY_ROLES.get(role, role), pending
+
+
+def member_from_api(data, org_id):
+    """A GET /organization/members row: current role name, ``is_tmp`` as ``pending``."""
+    role, invite = map_role(data.get("role"))
+    return {
+        "org_id": org_id,
+        "uid": data.get("uid"),
+        "email": data.get("email"),
+        "role": role,
+        "pending": bool(data.get("is_tmp")) or invite,
+        "image_url": data.get("image_url"),
+    }
+
+
+def member_rows(op, org_id):
+    """Every row of GET /organization/members (one request: the route has no pages), converted.
+
+    A person may have several rows (app- or channel-scoped roles beside the organization's).
+    """
+    rows = op.api("GET", "/organization/members", params={"orgId": org_id})
+    return [member_from_api(row, org_id) for row in (rows if isinstance(rows, list) else []) if isinstance(row, dict)]
+
+
+def one_per_person(rows):
+    """One state per e-mail address (case-insensitive): the first organization-level row wins."""
+    people = {}
+    for row in rows:
+        key = (row["email"] or "").lower()
+        current = people.get(key)
+        if current is None or (current["role"] not in ORG_ROLES and row["role"] in ORG_ROLES):
+            people[key] = row
+    return [dict(state) for state in people.values()]
 
 
 class Member(Resource):
     resource_key = "member"
+    kind = "members"
+    scope_options = ("org_id",)
+    identity_options = ("org_id", "email")
     managed = ("role", "pending")
 
     argument_spec = dict(
@@ -27,7 +74,7 @@ class Member(Resource):
         email=dict(type="str", required=True),
         role=dict(type="str", choices=list(ORG_ROLES) + list(LEGACY_ROLES)),
         reinvite=dict(type="bool", default=False),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
+        state=state_option(),
     )
 
     def setup(self):
@@ -42,7 +89,7 @@ class Member(Resource):
     # -- input -----------------------------------------------------------
 
     def validate(self):
-        if not EMAIL_RE.match(self.email):
+        if not is_email(self.email):
             self.fail("email must be an email address, got %r" % self.params["email"])
 
     def normalize(self, key, value):
@@ -102,19 +149,29 @@ class Member(Resource):
             return "organization %s requires API keys with an expiry date and this key has none" % self.org_id
         return None
 
+    @classmethod
+    def list_all(cls, op, scope):
+        """The members of organization ``scope["org_id"]``, one state per person (one request)."""
+        return one_per_person(member_rows(op, scope["org_id"]))
+
+    def matches(self, state):
+        return (state["email"] or "").lower() == self.email.lower()
+
+    def lookup(self):
+        if not self.engine.prefer_listings:
+            return self.read()
+        # The members of the organization (for the last-super-admin rule) come from the listing too.
+        scope = {"org_id": self.org_id}
+        self.members = self.engine.listing((self.kind, self.org_id), lambda: self.list_all(self, scope))
+        return self.find(self.members)
+
+    def find(self, members):
+        mine = [m for m in members if self.matches(m)]
+        return dict(mine[0]) if mine else None
+
     def read(self):
-        rows = self.api("GET", "/organization/members", params={"orgId": self.org_id})
-        self.members = []
-        for row in rows if isinstance(rows, list) else []:
-            if not isinstance(row, dict):
-                continue
-            self.members.append(member_from_api(row, self.org_id))
-        mine = [m for m in self.members if (m["email"] or "").lower() == self.email.lower()]
-        if not mine:
-            return None
-        # A person may also have app- or channel-scoped rows; their organization role wins.
-        org_level = [m for m in mine if m["role"] in ORG_ROLES]
-        return dict((org_level or mine)[0])
+        self.members = self.list_all(self, {"org_id": self.org_id})
+        return self.find(self.members)
 
     def last_super_admin(self, member):
         if member.get("role") != "org_super_admin" or member.get("pending"):
@@ -171,8 +228,9 @@ class Member(Resource):
         try:
             self.invite(self.invite_role())
         except CapgoAPIError as err:
-            if (err.error != "error_inviting_user_to_organization"
-                    or (err.more_info or {}).get("data") != "ALREADY_INVITED"):
+            invited = (err.more_info or {}).get("data") == "ALREADY_INVITED"
+            already = err.error == "error_inviting_user_to_organization" and invited
+            if not already:
                 raise
             current = self.read()
             if current is None:

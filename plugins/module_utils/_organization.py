@@ -9,15 +9,36 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.capgo.cloud.plugins.module_utils._engine import Resource
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
+    Field,
+    Resource,
+    find_one,
+    from_api,
+    is_email,
+    options,
+    state_option,
+)
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
-from ansible_collections.capgo.cloud.plugins.module_utils._resources import organization_from_api
 
 READABLE = ("name", "management_email", "logo", "website")
 POLICY = ("require_apikey_expiration", "max_apikey_expiration_days", "enforce_hashed_api_keys",
           "enforce_encrypted_bundles")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# The GET /organization object (the PUT answer's row too): ``id`` also as ``org_id``.
+ORGANIZATION_FIELDS = (Field("org_id", "id"), Field("id")) + tuple(
+    Field(key) for key in ("name", "management_email", "logo", "website", "customer_id", "created_by",
+                           "created_at", "updated_at"))
 SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+
+
+def organization_from_api(data):
+    """An organization object (GET shape, or the row PUT returns): ``id`` also as ``org_id``."""
+    return from_api(ORGANIZATION_FIELDS, data)
+
+
+def list_organizations(client, page_size=None):
+    """Every organization the key can read (API objects), all pages."""
+    kwargs = {"page_size": page_size} if page_size else {}
+    return client.iter_pages("/organization", page_in_body=True, **kwargs)
 
 
 def policy_from_row(row):
@@ -46,23 +67,25 @@ def logo_equal(current, wanted):
 
 class Organization(Resource):
     resource_key = "organization"
+    kind = "organization"
+    identity_options = ("org_id",)
+    errors = {
+        "cannot_access_organization": "this API key may not change {what} (needs org.update_settings: org_admin or "
+                                      "org_super_admin)",
+        "invalid_max_expiration_days": "max_apikey_expiration_days must be between 1 and 365",
+    }
     managed = READABLE + POLICY
     create_required = ("name",)
     create_defaults = {"org_id": None, "id": None, "logo": None, "website": None, "customer_id": None}
 
     argument_spec = dict(
         org_id=dict(type="str", aliases=["id"]),
-        name=dict(type="str"),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-        management_email=dict(type="str"),
-        logo=dict(type="str"),
-        website=dict(type="str"),
+        state=state_option(),
         estimated_mau=dict(type="int"),
-        require_apikey_expiration=dict(type="bool"),
         max_apikey_expiration_days=dict(type="int", no_log=False),
-        enforce_hashed_api_keys=dict(type="bool"),
-        enforce_encrypted_bundles=dict(type="bool"),
         resend_policy=dict(type="bool", default=False),
+        **dict(options("str", "name", "management_email", "logo", "website"),
+               **options("bool", "require_apikey_expiration", "enforce_hashed_api_keys", "enforce_encrypted_bundles"))
     )
     module_kwargs = dict(
         required_one_of=[("org_id", "name")],
@@ -85,7 +108,7 @@ class Organization(Resource):
         p = self.params
         if p["name"] is not None and len(p["name"].strip()) < 3:
             self.fail("name must be at least 3 characters, got %r" % p["name"])
-        if p["management_email"] is not None and not EMAIL_RE.match(p["management_email"]):
+        if p["management_email"] is not None and not is_email(p["management_email"]):
             self.fail("management_email must be an email address, got %r" % p["management_email"])
         if p["estimated_mau"] is not None and not 0 <= p["estimated_mau"] <= 1000000:
             self.fail("estimated_mau must be between 0 and 1000000, got %s" % p["estimated_mau"])
@@ -160,41 +183,41 @@ class Organization(Resource):
         if err.error == "permission_denied" and err.method == "POST":
             return ("this API key may not create organizations: that needs a key with the org.create global "
                     "permission and an org_admin or org_super_admin binding")
-        if err.error == "cannot_access_organization":
-            return ("this API key may not change %s (needs org.update_settings: org_admin or org_super_admin)"
-                    % self.describe())
         if err.error == "invalid_org_id" and err.method == "DELETE":
             return ("this API key may not delete %s (needs org.delete: org_super_admin)" % self.describe())
-        if err.error == "invalid_max_expiration_days":
-            return "max_apikey_expiration_days must be between 1 and 365"
         return super(Organization, self).explain(err)
 
     def get_org(self, org_id):
-        try:
-            data = self.api("GET", "/organization", params={"orgId": org_id})
-        except CapgoAPIError as err:
-            if err.status == 400 and err.error == "invalid_org_id":
-                return None  # does not exist, or the key may not read it
-            raise
+        # 400 invalid_org_id: does not exist, or the key may not read it
+        data = self.get_or_none("/organization", ("invalid_org_id",), params={"orgId": org_id}, status=400)
         return organization_from_api(data) if isinstance(data, dict) else None
 
-    def find_by_name(self, name):
-        matches = [org for org in self.client.iter_pages("/organization", page_in_body=True)
-                   if isinstance(org, dict) and org.get("name") == name]
-        if len(matches) > 1:
-            self.fail("%d organizations visible to this API key are named %r: %s; set org_id to choose one"
-                      % (len(matches), name, ", ".join(sorted("%s" % m.get("id") for m in matches))))
-        return organization_from_api(matches[0]) if matches else None
+    @classmethod
+    def list_all(cls, op, scope):
+        """Every organization the key can read: GET /organization, all pages (the GET objects)."""
+        return [organization_from_api(o) for o in list_organizations(op.client) if isinstance(o, dict)]
+
+    def matches(self, state):
+        if self.org_id:
+            return (state.get("org_id") or "").lower() == self.org_id.lower()
+        return state.get("name") == self.name.strip()
+
+    def ambiguous(self, hits):
+        return self.failure("%d organizations visible to this API key are named %r: %s; set org_id to choose one"
+                            % (len(hits), self.name.strip(), ", ".join(sorted("%s" % m.get("id") for m in hits))))
 
     def read(self):
         if self.org_id:
-            before = self.get_org(self.org_id)
-            if before is None and self.params["state"] == "present":
-                self.fail("organization %s does not exist, or this API key may not read it (Capgo answers "
-                          "invalid_org_id for both); an organization cannot be created with a chosen id, "
-                          "leave org_id unset and set name to create one" % self.org_id)
-            return before
-        return self.find_by_name(self.name.strip())
+            return self.get_org(self.org_id)
+        return find_one(self.list_all(self, {}), self.matches, self.ambiguous)
+
+    def lookup(self):
+        before = super(Organization, self).lookup()
+        if self.org_id and before is None and self.params["state"] == "present":
+            self.fail("organization %s does not exist, or this API key may not read it (Capgo answers "
+                      "invalid_org_id for both); an organization cannot be created with a chosen id, "
+                      "leave org_id unset and set name to create one" % self.org_id)
+        return before
 
     # -- writing ---------------------------------------------------------
 

@@ -12,9 +12,15 @@ import re
 import socket
 from urllib.parse import urlsplit
 
-from ansible_collections.capgo.cloud.plugins.module_utils._engine import Resource, is_uuid
-from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
-from ansible_collections.capgo.cloud.plugins.module_utils._resources import webhook_from_api
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
+    Field,
+    Resource,
+    find_one,
+    from_api,
+    is_uuid,
+    state_option,
+    to_api,
+)
 
 
 NON_PUBLIC_SUFFIXES = (".local", ".internal", ".localhost")
@@ -33,7 +39,8 @@ def url_problem(url):
     try:
         parts = urlsplit(text)
         host = parts.hostname
-        _port = parts.port  # raises ValueError on a bad port
+        if parts.port is not None and not 0 < parts.port < 65536:  # parts.port raises ValueError on a bad port
+            return "it is not a URL (port %s)" % parts.port
     except ValueError as exc:
         return "it is not a URL (%s)" % exc
     if parts.scheme != "https":
@@ -70,12 +77,39 @@ def is_ip_literal(host):
 
 
 EVENTS = ["apps", "app_versions", "channels", "org_users", "orgs"]
-API_NAMES = {"name": "name", "url": "url", "events": "events", "enabled": "enabled",
-             "delivery_version": "deliveryVersion"}
+# The webhook object; the request bodies name delivery_version deliveryVersion.
+WEBHOOK_FIELDS = (Field("id"), Field("org_id"), Field("name"), Field("url"), Field("enabled"), Field("events"),
+                  Field("delivery_version", send="deliveryVersion"), Field("created_at"), Field("updated_at"),
+                  Field("created_by"))
+
+
+def webhook_from_api(data):
+    """A webhook object (the signing ``secret`` only when the API sent it)."""
+    state = from_api(WEBHOOK_FIELDS, data)
+    if state["delivery_version"] is None and data.get("deliveryVersion") is not None:
+        state["delivery_version"] = data.get("deliveryVersion")
+    if data.get("secret") is not None:
+        state["secret"] = data["secret"]
+    return state
+
+
+def list_webhooks(client, org_id, page_size=None):
+    """Every webhook of organization ``org_id`` (API objects), all pages."""
+    kwargs = {"page_size": page_size} if page_size else {}
+    return client.iter_pages("/webhooks", params={"orgId": org_id}, **kwargs)
 
 
 class Webhook(Resource):
     resource_key = "webhook"
+    kind = "webhooks"
+    scope_options = ("org_id",)
+    identity_options = ("org_id", "name")
+    errors = {
+        "invalid_org_id": "organization {org_id} does not exist, or this API key cannot access it",
+        "invalid_url": "Capgo refuses url {url}: it must be an https URL whose host is a public host name",
+        "org_requires_expiring_key": "organization {org_id} requires API keys with an expiration date, and this "
+                                     "key has none",
+    }
     managed = ("name", "url", "events", "enabled", "delivery_version")
     unordered = ("events",)
     secret_fields = ("secret",)
@@ -86,7 +120,7 @@ class Webhook(Resource):
         org_id=dict(type="str", required=True),
         name=dict(type="str", required=True),
         id=dict(type="str"),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
+        state=state_option(),
         url=dict(type="str"),
         events=dict(type="list", elements="str", choices=EVENTS),
         enabled=dict(type="bool"),
@@ -104,10 +138,7 @@ class Webhook(Resource):
     # -- input -----------------------------------------------------------
 
     def validate(self):
-        if not self.org_id:
-            self.fail("org_id must not be empty")
-        if not self.name:
-            self.fail("name must not be empty")
+        self.require_filled("org_id", "name")
         if self.webhook_id is not None and not is_uuid(self.webhook_id):
             self.fail("id must be the UUID of a webhook, got %r" % self.webhook_id)
         events = self.params.get("events")
@@ -136,31 +167,28 @@ class Webhook(Resource):
                         "whose bindings are all organization-scoped, or a dashboard session token")
             return ("this API key may not manage the webhooks of organization %s (it needs org.update_settings: "
                     "org_admin or org_super_admin)" % self.org_id)
-        if err.error == "invalid_org_id":
-            return "organization %s does not exist, or this API key cannot access it" % self.org_id
-        if err.error == "invalid_url":
-            return ("Capgo refuses url %s: it must be an https URL whose host is a public host name"
-                    % self.params.get("url"))
-        if err.error == "org_requires_expiring_key":
-            return ("organization %s requires API keys with an expiration date, and this key has none"
-                    % self.org_id)
         return super(Webhook, self).explain(err)
+
+    @classmethod
+    def list_all(cls, op, scope):
+        """Every webhook of organization ``scope["org_id"]``: GET /webhooks, all pages."""
+        return [webhook_from_api(w) for w in list_webhooks(op.client, scope["org_id"])]
+
+    def matches(self, state):
+        if self.webhook_id:
+            return (state.get("id") or "").lower() == self.webhook_id.lower()
+        return state.get("name") == self.name
+
+    def ambiguous(self, hits):
+        return self.failure("%d webhooks of organization %s are named %s (ids %s): pass id to pick one"
+                            % (len(hits), self.org_id, self.name, ", ".join(sorted(w.get("id") for w in hits))))
 
     def read(self):
         if self.webhook_id:
-            try:
-                data = self.api("GET", "/webhooks", params={"orgId": self.org_id, "webhookId": self.webhook_id})
-            except CapgoAPIError as err:
-                if err.error == "webhook_not_found":
-                    return None
-                raise
-            return webhook_from_api(data)
-        found = [w for w in self.client.iter_pages("/webhooks", params={"orgId": self.org_id})
-                 if w.get("name") == self.name]
-        if len(found) > 1:
-            self.fail("%d webhooks of organization %s are named %s (ids %s): pass id to pick one"
-                      % (len(found), self.org_id, self.name, ", ".join(sorted(w.get("id") for w in found))))
-        return webhook_from_api(found[0]) if found else None
+            data = self.get_or_none("/webhooks", ("webhook_not_found",),
+                                    params={"orgId": self.org_id, "webhookId": self.webhook_id})
+            return None if data is None else webhook_from_api(data)
+        return find_one(self.list_all(self, {"org_id": self.org_id}), self.matches, self.ambiguous)
 
     # -- writing ---------------------------------------------------------
 
@@ -177,9 +205,7 @@ class Webhook(Resource):
 
     def body(self, changes):
         body = {"orgId": self.org_id}
-        for key, api in API_NAMES.items():
-            if key in changes:
-                body[api] = changes[key]
+        body.update(to_api(WEBHOOK_FIELDS, changes))
         return body
 
     def create(self, desired):

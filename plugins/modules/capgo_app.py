@@ -92,11 +92,11 @@ options:
     type: bool
   ios_store_url:
     description:
-      - URL of the app in Apple's App Store. V("") clears it.
+      - URL of the app in Apple's App Store, an http(s) URL. V("") clears it.
     type: str
   android_store_url:
     description:
-      - URL of the app in Google Play. V("") clears it.
+      - URL of the app in Google Play, an http(s) URL. V("") clears it.
     type: str
 notes:
   - B(Missing or forbidden.) Capgo answers the same C(401 cannot_access_app) for an app that

@@ -41,8 +41,8 @@ options:
   version:
     description:
       - Name of the bundle (its version), unique per app, deleted bundles included.
-      - To register a bundle it must be a semantic version without a leading V(v) (for
-        example V(1.4.2) or V(2.0.0-beta.1)); this is checked before any write.
+      - With O(state=present) it must be a semantic version without a leading V(v) (for
+        example V(1.4.2) or V(2.0.0-beta.1)); this is checked before any request.
       - Required with O(state=present). With O(state=absent), set either O(version) (delete
         this bundle) or O(keep) (clean up), never both.
     type: str

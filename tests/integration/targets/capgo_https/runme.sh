@@ -20,19 +20,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The emulator's interpreter and sources (written by scripts/test.sh), and a public CA bundle
+# The emulator's interpreter, sources and seed (written by scripts/test.sh), and a public CA bundle
 # that does not hold the emulator's certificate.
-read -r emu_python emu_path public_bundle < <("${python}" - "${config}" <<'PY'
+read -r emu_python emu_path emu_seed public_bundle < <("${python}" - "${config}" <<'PY'
 import sys
 import certifi
 import yaml
 cfg = yaml.safe_load(open(sys.argv[1]))
-print(cfg["capgo_emulator_python"], cfg["capgo_emulator_path"], certifi.where())
+print(cfg["capgo_emulator_python"], cfg["capgo_emulator_path"], cfg["capgo_emulator_seed"], certifi.where())
 PY
 )
 
 PYTHONPATH="${emu_path}" "${emu_python}" -m capgo_emulator --host 127.0.0.1 --port 0 \
-    --seed "${emu_path}/../integration/seed.yml" --tls self-signed --tls-ca-out "${tmp}/ca.pem" \
+    --seed "${emu_seed}" --tls self-signed --tls-ca-out "${tmp}/ca.pem" \
     > "${tmp}/emulator.log" 2>&1 < /dev/null &
 pid=$!
 url=""

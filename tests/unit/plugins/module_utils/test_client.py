@@ -8,10 +8,12 @@ __metaclass__ = type
 import datetime
 import email.utils
 import json
+import os
 
 import pytest
 import requests
 import responses
+import yaml
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError, CapgoClient
@@ -34,6 +36,13 @@ def err(code, message="", status=400, **more):
     return dict(status=status, json={"error": code, "message": message, "moreInfo": more})
 
 
+def galaxy_version():
+    """The collection's version as galaxy.yml says (the user agent must name the same)."""
+    root = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..")
+    with open(os.path.join(root, "galaxy.yml")) as handle:
+        return yaml.safe_load(handle)["version"]
+
+
 @responses.activate
 def test_sends_raw_key_user_agent_and_timeout():
     responses.get(URL + "/ok", json={"status": "ok"})
@@ -41,7 +50,7 @@ def test_sends_raw_key_user_agent_and_timeout():
     assert client.get("/ok") == {"status": "ok"}
     sent = responses.calls[0].request
     assert sent.headers["authorization"] == KEY
-    assert sent.headers["user-agent"].startswith("capgo.cloud-ansible/0.1.0")
+    assert sent.headers["user-agent"].startswith("capgo.cloud-ansible/%s" % galaxy_version())
     assert client.timeout == 30.0
 
 

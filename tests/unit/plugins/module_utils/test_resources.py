@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The shared API → module-language converters, and capgo_info returning the same shape."""
+"""The declarations' API → module-language converters, and capgo_info returning the same shape."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -11,7 +11,7 @@ import datetime
 import pytest
 import responses
 
-from ansible_collections.capgo.cloud.plugins.module_utils import _resources as r
+from ansible_collections.capgo.cloud.plugins.module_utils import _apikey, _app, _bundle, _channel, _device, _member, _time, _webhook
 from ansible_collections.capgo.cloud.plugins.modules import capgo_info
 from ansible_collections.capgo.cloud.tests.unit.plugins.modules.utils import run_module
 
@@ -36,14 +36,14 @@ def run_info(monkeypatch, **args):
 
 
 def test_channel_speaks_the_option_names():
-    state = r.channel_from_api(CHANNEL)
+    state = _channel.channel_from_api(CHANNEL)
     assert state["channel"] == "beta" and state["bundle"] == "1.0.3" and state["bundle_id"] == 3
     assert state["rollout"] == {"bundle": "1.0.2", "percentage": 25.5, "enabled": True, "paused": False,
                                 "cache_ttl_seconds": 600}
-    assert state["auto_pause"]["enabled"] is True and set(state["auto_pause"]) == set(r.AUTO_PAUSE_API)
+    assert state["auto_pause"]["enabled"] is True and set(state["auto_pause"]) == set(_channel.AUTO_PAUSE_API)
     assert state["disable_auto_update_under_native"] is True and "disableAutoUpdate" not in state
     # a version that is not an object (an id, say) is no linked bundle, not a crash
-    assert r.channel_from_api(dict(CHANNEL, version=3))["bundle"] is None
+    assert _channel.channel_from_api(dict(CHANNEL, version=3))["bundle"] is None
 
 
 @pytest.mark.parametrize("over, ids", [
@@ -52,7 +52,7 @@ def test_channel_speaks_the_option_names():
     ({"version": None, "rollout_version": None, "rollout_version_info": None}, (None, None)),
 ])
 def test_channel_bundle_ids(over, ids):
-    assert r.channel_bundle_ids(dict(CHANNEL, **over)) == ids
+    assert _channel.channel_bundle_ids(dict(CHANNEL, **over)) == ids
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -76,10 +76,10 @@ def test_channel_bundle_ids(over, ids):
     ("2026-11-01T10:00:00,5z", (2026, 11, 1, 10, 0, 0, 500000)),
 ])
 def test_parse_time_is_aware_utc(text, expected):
-    value = r.parse_time(text)
+    value = _time.parse_time(text)
     assert value.utcoffset() == datetime.timedelta(0)
     assert (value.year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond) == expected
-    assert r.parse_expiry(text) == value.replace(tzinfo=None)
+    assert _apikey.parse_expiry(text) == value.replace(tzinfo=None)
 
 
 @pytest.mark.parametrize("text", [None, "", "yesterday", "2026-13-01", "31.01.2027", "2026-11-01T25:00:00Z",
@@ -88,7 +88,7 @@ def test_parse_time_is_aware_utc(text, expected):
                                   "0001-01-01T00:30:00+01", "9999-12-31T23:30:00-01",
                                   "2026-11-01T10:00:00.Z", "2026-11-01T10:00:00+5"])
 def test_parse_time_refuses(text):
-    assert r.parse_time(text) is None and r.parse_expiry(text) is None
+    assert _time.parse_time(text) is None and _apikey.parse_expiry(text) is None
 
 
 @pytest.mark.parametrize("role, is_tmp, expected", [
@@ -99,25 +99,25 @@ def test_parse_time_refuses(text):
     ("app_developer", False, ("app_developer", False)),
 ])
 def test_member_roles(role, is_tmp, expected):
-    member = r.member_from_api({"uid": "u", "email": "a@example.com", "image_url": "", "role": role,
-                                "is_tmp": is_tmp}, ORG)
+    member = _member.member_from_api({"uid": "u", "email": "a@example.com", "image_url": "", "role": role,
+                                      "is_tmp": is_tmp}, ORG)
     assert (member["role"], member["pending"]) == expected and member["org_id"] == ORG
 
 
 def test_apikey_expiry_is_canonical_and_secret_only_when_sent():
-    key = r.apikey_from_api({"id": 1, "name": "ci", "is_hashed_key": False, "expires_at": "2027-01-31T19:00:00+01:00"})
+    key = _apikey.apikey_from_api({"id": 1, "name": "ci", "is_hashed_key": False, "expires_at": "2027-01-31T19:00:00+01:00"})
     assert key["expires_at"] == "2027-01-31T18:00:00Z" and key["global_permissions"] == [] and "key" not in key
-    assert r.apikey_from_api({"id": 1, "key": "k"})["key"] == "k"
+    assert _apikey.apikey_from_api({"id": 1, "key": "k"})["key"] == "k"
 
 
 def test_app_device_bundle_webhook():
-    app = r.app_from_api({"app_id": APP, "icon_url": "", "retention": 129600, "name": "Demo"})
+    app = _app.app_from_api({"app_id": APP, "icon_url": "", "retention": 129600, "name": "Demo"})
     assert app == {"app_id": APP, "icon": "", "retention_days": 1.5, "name": "Demo"}
-    device = r.device_from_api({"device_id": "d", "app_id": APP, "version": 12, "version_name": "1.0.0"})
+    device = _device.device_from_api({"device_id": "d", "app_id": APP, "version": 12, "version_name": "1.0.0"})
     assert device["bundle_id"] == 12 and device["channel"] is None and device["seen"] is True and "version" not in device
-    bundle = r.bundle_from_api({"id": 4, "name": "1.0.4", "session_key": "iv:key", "r2_path": None})
+    bundle = _bundle.bundle_from_api({"id": 4, "name": "1.0.4", "session_key": "iv:key", "r2_path": None})
     assert bundle["version"] == "1.0.4" and bundle["encrypted"] is True and "name" not in bundle
-    hook = r.webhook_from_api({"id": "w", "name": "audit", "deliveryVersion": "standard", "secret": "whsec"})
+    hook = _webhook.webhook_from_api({"id": "w", "name": "audit", "deliveryVersion": "standard", "secret": "whsec"})
     assert hook["delivery_version"] == "standard" and hook["secret"] == "whsec"
 
 
@@ -127,7 +127,7 @@ def test_app_device_bundle_webhook():
 def test_info_channel_is_the_module_shape_plus_extras(monkeypatch):
     responses.get(URL + "/channel", json=CHANNEL)
     item = run_info(monkeypatch, resource="channels", app_id=APP, channel="beta")["channels"][0]
-    module = r.channel_from_api(CHANNEL)
+    module = _channel.channel_from_api(CHANNEL)
     assert item["rollout"].pop("bundle_id") == 2
     assert item["auto_pause"].pop("last_checked_at") == "2026-11-02T00:00:00Z"
     assert item["auto_pause"].pop("last_triggered_at") is None
@@ -138,9 +138,9 @@ def test_info_channel_is_the_module_shape_plus_extras(monkeypatch):
 def test_info_members_and_apikeys_are_the_module_shape(monkeypatch):
     rows = [{"uid": "u1", "email": "a@example.com", "image_url": "", "role": "invite_admin", "is_tmp": False}]
     responses.get(URL + "/organization/members", json=rows)
-    assert run_info(monkeypatch, resource="members", org_id=ORG)["members"] == [r.member_from_api(rows[0], ORG)]
+    assert run_info(monkeypatch, resource="members", org_id=ORG)["members"] == [_member.member_from_api(rows[0], ORG)]
     keys = [{"id": 1, "name": "ci", "is_hashed_key": True, "expires_at": "2027-01-31 18:00:00+00", "key": "secret"}]
     responses.get(URL + "/apikey", json=keys)
     item = run_info(monkeypatch, resource="apikeys")["apikeys"][0]
-    assert item == dict((k, v) for k, v in r.apikey_from_api(keys[0]).items() if k != "key")
+    assert item == dict((k, v) for k, v in _apikey.apikey_from_api(keys[0]).items() if k != "key")
     assert item["expires_at"] == "2027-01-31T18:00:00Z"

@@ -303,7 +303,7 @@ def test_create_needs_a_semantic_version(monkeypatch):
     serve([row("1.0.0", 1)])
     result = run(monkeypatch, version="v1.1", external_url="https://a.example/x.zip", checksum="x")
     assert result["failed"] is True and "not a semantic version" in result["msg"]
-    assert writes() == []
+    assert len(responses.calls) == 0, "checked before any request"
 
 
 @responses.activate

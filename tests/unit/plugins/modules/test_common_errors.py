@@ -112,11 +112,38 @@ def test_explain_ends_with_the_shared_explanation(module):
 
     tree = ast.parse(inspect.getsource(module))
     found = []
+    tables = []
     for cls in [n for n in tree.body if isinstance(n, ast.ClassDef)]:
         for func in cls.body:
             if isinstance(func, ast.FunctionDef) and func.name == "explain":
                 found.append((cls.name, ast.dump(func.body[-1])))
-    assert found, "no explain() in %s" % module.__name__
+            if isinstance(func, ast.Assign) and [getattr(t, "id", None) for t in func.targets] == ["errors"]:
+                tables.append(cls.name)
+    # A declaration whose explanations are all templates has its ``errors`` table and no explain():
+    # the base's explain() reads the table, then gives the shared explanation.
+    assert found or tables, "no explain() and no errors table in %s" % module.__name__
     for name, last in found:
         expected = ast.dump(ast.parse("return super(%s, self).explain(err)" % name).body[0])
         assert last == expected, "%s.explain() does not end with return super(%s, self).explain(err)" % (name, name)
+
+
+@pytest.mark.parametrize("module", EXPLAINING, ids=[m.__name__.rsplit(".", 1)[-1] for m in EXPLAINING])
+def test_errors_tables_format_with_the_options_and_end_with_the_shared_explanation(module):
+    """Every template of a declaration's ``errors`` table formats with its options; others fall to the base."""
+    from ansible_collections.capgo.cloud.plugins.module_utils._ansible import connection_argument_spec
+    from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError, CapgoClient
+    from ansible_collections.capgo.cloud.plugins.module_utils._engine import Engine, Operation
+
+    cls = [c for c in vars(module).values() if isinstance(c, type) and issubclass(c, Operation)
+           and c.__module__ == module.__name__][0]
+    spec = dict(connection_argument_spec(), **cls.argument_spec)
+    params = dict((name, option.get("default")) for name, option in spec.items())
+    params.update(api_key="11111111-2222-3333-4444-555555555555", api_url="https://capgo.test", app_id="com.demo.app",
+                  org_id="046a36ac-e03c-4590-9257-bd6c9dba9ee8", name="demo", channel="beta", email="a@example.com",
+                  device_id="d1", version="1.0.0", resource="apps")
+    op = cls(Engine(CapgoClient(api_key=params["api_key"], api_url=params["api_url"])), params)
+    for code in cls.errors:
+        hint = op.explain(CapgoAPIError(400, code, "refused", method="GET", path="/x"))
+        assert hint and "{" not in hint, (code, hint)
+    shared = op.explain(CapgoAPIError(401, "invalid_apikey", "Invalid apikey", method="GET", path="/x"))
+    assert shared == "Capgo refused the credentials: api_key is unknown, expired or missing"
