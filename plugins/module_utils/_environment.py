@@ -244,7 +244,7 @@ class Environment(object):
             if kind not in self.purge:
                 continue
             for scope_params, parent in self.purge_scopes(kind, org_id):
-                probe = KINDS[kind](self.engine, dict(base, **scope_params))
+                probe = KINDS[kind](self.engine, self.complete(kind, dict(base, **scope_params)))
                 scope = dict((o, scope_params.get(o)) for o in KINDS[kind].scope_options)
                 key = (kind,) + tuple(scope[o] for o in KINDS[kind].scope_options)
                 states = self.engine.listing(key, lambda p=probe, s=scope: type(p).list_all(p, s)) or []
@@ -444,7 +444,9 @@ def export(op, org_id, app_id=None):
 
     def listing(kind, **scope):
         declaration = KINDS[kind]
-        probe = declaration(engine, dict(base, **scope))
+        params = dict((name, option.get("default")) for name, option in declaration.argument_spec.items())
+        params.update(base, **scope)
+        probe = declaration(engine, params)
         return declaration.list_all(probe, scope) or []
 
     org = KINDS["organization"](engine, dict(base, org_id=org_id, name=None, state="present"))

@@ -79,7 +79,7 @@ class Member(Resource):
 
     def setup(self):
         self.org_id = self.params["org_id"]
-        self.email = self.params["email"].strip()
+        self.email = (self.params["email"] or "").strip()  # None in a listing probe (purge, export)
         self.members = []
         self.removed = False  # set once this run removed the member (a role change)
 

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Benchmark of capgo_environment (issue 12): the same estate as a uri playbook, as single-module
+# tasks and as one capgo_environment task, converged and everything changed, against the emulator.
+# Prints a table and writes docs/benchmark.md. Not a test (no pass/fail on time).
+#
+#   scripts/benchmark.sh [--only uri,modules,environment] [--repeat N] [--no-write] [--keep]
+#
+# Knobs: CORE=2.19 (the ansible-core venv), PYTHON=python3.11.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+# shellcheck source=scripts/lib.sh
+. "$ROOT/scripts/lib.sh"
+CORE=${CORE:-2.19}
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
+
+ensure_venv "core-$CORE" "$REQ_DIR/core-$CORE.txt" >&2
+ensure_emulator_venv >&2
+exec "$(core_venv "$CORE")/bin/python" "$ROOT/tests/benchmark/environment.py" \
+    --ansible-python "$(core_venv "$CORE")/bin/python" --emulator-python "$VENVS/emulator/bin/python" "$@"
