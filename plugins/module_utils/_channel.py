@@ -273,10 +273,17 @@ class Channel(AppResource, Resource):
                       % (", ".join(sorted(wanted)), self.app_id))
 
     def warn_public(self):
+        if self.known_absent:
+            return  # a new app (check mode): it has no other channel yet
         others = []
-        for channel in list_channels(self.client, self.app_id):
-            if channel.get("public") and channel.get("name") != self.name:
-                others.append(channel.get("name"))
+        if self.engine.prefer_listings:  # this run's listing of the app's channels
+            states = self.engine.listing(("channels", self.app_id),
+                                         lambda: self.list_all(self, {"app_id": self.app_id})) or []
+            others = [s.get("channel") for s in states if s.get("public") and s.get("channel") != self.name]
+        else:
+            for channel in list_channels(self.client, self.app_id):
+                if channel.get("public") and channel.get("name") != self.name:
+                    others.append(channel.get("name"))
         if others:
             self.warn("Making channel %s public makes the other public channel(s) of app %s that share a "
                       "platform private: %s" % (self.name, self.app_id, ", ".join(sorted(others))))

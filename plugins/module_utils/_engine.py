@@ -488,6 +488,7 @@ class Resource(Operation):
         """Another resource of this run (the channel a device points at): what this run wrote
         (or predicted) for it, else its current state (from the run's listing, or read on its own)."""
         peer = declaration(self.engine, dict(self.params, **identity))
+        peer.known_absent = self.known_absent  # the parent of both is only predicted (check mode)
         key = (declaration.kind, peer.identity())
         with self.engine.lock:
             if key in self.engine.written:
