@@ -70,7 +70,7 @@ def import_declarations():
 
 
 def option(spec, module, name):
-    out = {"description": ["As O(%s) of M(capgo.cloud.%s)." % (name, module)]}
+    out = {"description": ["As O(capgo.cloud.%s#module:%s)." % (module, name)]}
     for key in OPTION_KEYS:
         if key in spec:
             value = spec[key]
@@ -117,7 +117,7 @@ def item_options(cls, kind):
         spec[name] = option(s, module, name)
         aliases = list(s.get("aliases") or [])
         for alias in aliases:
-            spec[alias] = dict(option(s, module, name), description="An alias of O(%s)." % name)
+            spec[alias] = dict(option(s, module, name), description="An alias of O(capgo.cloud.%s#module:%s)." % (module, name))
             spec[alias].pop("required", None)
             spec[alias].pop("default", None)
         if aliases and spec[name].pop("required", False):
@@ -139,24 +139,24 @@ def listing(cls, kind, description, extra=None):
 def build_spec():
     c = import_declarations()
     org_opts, org_rules = item_options(c["organization"], "organization")
-    organization = {"description": ["The options of M(capgo.cloud.capgo_organization) (identity O(org_id) or O(name)):",
+    organization = {"description": ["The options of M(capgo.cloud.capgo_organization) (identity O(capgo.cloud.capgo_organization#module:org_id) or O(capgo.cloud.capgo_organization#module:name)):",
                                     "the scope of everything else. Required once the files of O(capgo_environment_dir) are merged."],
                     "type": "dict", "options": org_opts}
     organization.update(org_rules)
     app_extra = {
-        "channels": listing(c["channels"], "channels", ["Channels of the app: options of M(capgo.cloud.capgo_channel) without O(app_id)."]),
-        "bundles": listing(c["bundles"], "bundles", ["Bundles of the app: options of M(capgo.cloud.capgo_bundle) without O(app_id)."]),
-        "devices": listing(c["devices"], "devices", ["Device overrides of the app: options of M(capgo.cloud.capgo_device) without O(app_id)."]),
+        "channels": listing(c["channels"], "channels", ["Channels of the app: options of M(capgo.cloud.capgo_channel) without O(capgo.cloud.capgo_channel#module:app_id)."]),
+        "bundles": listing(c["bundles"], "bundles", ["Bundles of the app: options of M(capgo.cloud.capgo_bundle) without O(capgo.cloud.capgo_bundle#module:app_id)."]),
+        "devices": listing(c["devices"], "devices", ["Device overrides of the app: options of M(capgo.cloud.capgo_device) without O(capgo.cloud.capgo_device#module:app_id)."]),
         "keep_bundles": {"description": ["Cleanup after the run, as O(capgo.cloud.capgo_bundle#module:keep)."], "type": "int"},
     }
     declaration = {
         "organization": organization,
-        "members": listing(c["members"], "members", ["Members: options of M(capgo.cloud.capgo_member) without O(org_id)."]),
-        "webhooks": listing(c["webhooks"], "webhooks", ["Webhooks: options of M(capgo.cloud.capgo_webhook) without O(org_id)."]),
+        "members": listing(c["members"], "members", ["Members: options of M(capgo.cloud.capgo_member) without O(capgo.cloud.capgo_member#module:org_id)."]),
+        "webhooks": listing(c["webhooks"], "webhooks", ["Webhooks: options of M(capgo.cloud.capgo_webhook) without O(capgo.cloud.capgo_webhook#module:org_id)."]),
         "apikeys": listing(c["apikeys"], "apikeys", ["API keys: options of M(capgo.cloud.capgo_apikey)."]),
-        "apps": listing(c["apps"], "apps", ["Apps: options of M(capgo.cloud.capgo_app) (O(owner_org) defaults to the organization),",
+        "apps": listing(c["apps"], "apps", ["Apps: options of M(capgo.cloud.capgo_app) (O(capgo.cloud.capgo_app#module:owner_org) defaults to the organization),",
                                             "plus their channels, bundles, devices and keep_bundles."], app_extra),
-        "purge": {"description": ["Kinds whose undeclared objects in scope are deleted (as the module's O(purge))."],
+        "purge": {"description": ["Kinds whose undeclared objects in scope are deleted (as O(capgo.cloud.capgo_environment#module:purge))."],
                   "type": "list", "elements": "str", "choices": PURGE_KINDS},
         "parallel": {"description": ["Concurrent independent writes (the module's default is 4)."], "type": "int"},
     }
