@@ -76,7 +76,8 @@ def option(spec, module, name):
             value = spec[key]
             out[key] = list(value) if isinstance(value, (list, tuple)) else value
     if spec.get("options"):
-        out["options"] = dict((sub, option(subspec, module, "%s.%s" % (name, sub)))
+        prefix = name + ("[]" if spec.get("type") == "list" else "")
+        out["options"] = dict((sub, option(subspec, module, "%s.%s" % (prefix, sub)))
                               for sub, subspec in spec["options"].items())
     return out
 
