@@ -69,6 +69,11 @@ def import_declarations():
     return classes
 
 
+def ref(module, name):
+    """A reference to option ``name`` of module ``module`` in the docs markup."""
+    return "O(capgo.cloud.%s#module:%s)" % (module, name)
+
+
 def option(spec, module, name):
     out = {"description": ["As O(capgo.cloud.%s#module:%s)." % (module, name)]}
     for key in OPTION_KEYS:
@@ -140,22 +145,26 @@ def listing(cls, kind, description, extra=None):
 def build_spec():
     c = import_declarations()
     org_opts, org_rules = item_options(c["organization"], "organization")
-    organization = {"description": ["The options of M(capgo.cloud.capgo_organization) (identity O(capgo.cloud.capgo_organization#module:org_id) or O(capgo.cloud.capgo_organization#module:name)):",
+    identity = "(identity %s or %s):" % (ref("capgo_organization", "org_id"), ref("capgo_organization", "name"))
+    organization = {"description": ["The options of M(capgo.cloud.capgo_organization) " + identity,
                                     "the scope of everything else. Required once the files of O(capgo_environment_dir) are merged."],
                     "type": "dict", "options": org_opts}
     organization.update(org_rules)
     app_extra = {
-        "channels": listing(c["channels"], "channels", ["Channels of the app: options of M(capgo.cloud.capgo_channel) without O(capgo.cloud.capgo_channel#module:app_id)."]),
-        "bundles": listing(c["bundles"], "bundles", ["Bundles of the app: options of M(capgo.cloud.capgo_bundle) without O(capgo.cloud.capgo_bundle#module:app_id)."]),
-        "devices": listing(c["devices"], "devices", ["Device overrides of the app: options of M(capgo.cloud.capgo_device) without O(capgo.cloud.capgo_device#module:app_id)."]),
+        "channels": listing(c["channels"], "channels",
+                      ["Channels of the app: options of M(capgo.cloud.capgo_channel) without", ref("capgo_channel", "app_id") + "."]),
+        "bundles": listing(c["bundles"], "bundles",
+                      ["Bundles of the app: options of M(capgo.cloud.capgo_bundle) without", ref("capgo_bundle", "app_id") + "."]),
+        "devices": listing(c["devices"], "devices",
+                      ["Device overrides of the app: options of M(capgo.cloud.capgo_device) without", ref("capgo_device", "app_id") + "."]),
         "keep_bundles": {"description": ["Cleanup after the run, as O(capgo.cloud.capgo_bundle#module:keep)."], "type": "int"},
     }
     declaration = {
         "organization": organization,
         "members": listing(c["members"], "members", ["Members: options of M(capgo.cloud.capgo_member) without O(capgo.cloud.capgo_member#module:org_id)."]),
-        "webhooks": listing(c["webhooks"], "webhooks", ["Webhooks: options of M(capgo.cloud.capgo_webhook) without O(capgo.cloud.capgo_webhook#module:org_id)."]),
+        "webhooks": listing(c["webhooks"], "webhooks", ["Webhooks: options of M(capgo.cloud.capgo_webhook) without " + ref("capgo_webhook", "org_id") + "."]),
         "apikeys": listing(c["apikeys"], "apikeys", ["API keys: options of M(capgo.cloud.capgo_apikey)."]),
-        "apps": listing(c["apps"], "apps", ["Apps: options of M(capgo.cloud.capgo_app) (O(capgo.cloud.capgo_app#module:owner_org) defaults to the organization),",
+        "apps": listing(c["apps"], "apps", ["Apps: options of M(capgo.cloud.capgo_app) (" + ref("capgo_app", "owner_org") + " defaults to the organization),",
                                             "plus their channels, bundles, devices and keep_bundles."], app_extra),
         "purge": {"description": ["Kinds whose undeclared objects in scope are deleted (as O(capgo.cloud.capgo_environment#module:purge))."],
                   "type": "list", "elements": "str", "choices": PURGE_KINDS},
