@@ -151,12 +151,12 @@ def build_spec():
                     "type": "dict", "options": org_opts}
     organization.update(org_rules)
     app_extra = {
-        "channels": listing(c["channels"], "channels",
-                      ["Channels of the app: options of M(capgo.cloud.capgo_channel) without", ref("capgo_channel", "app_id") + "."]),
-        "bundles": listing(c["bundles"], "bundles",
-                      ["Bundles of the app: options of M(capgo.cloud.capgo_bundle) without", ref("capgo_bundle", "app_id") + "."]),
-        "devices": listing(c["devices"], "devices",
-                      ["Device overrides of the app: options of M(capgo.cloud.capgo_device) without", ref("capgo_device", "app_id") + "."]),
+        "channels": listing(
+            c["channels"], "channels", ["Channels of the app: options of M(capgo.cloud.capgo_channel) without", ref("capgo_channel", "app_id") + "."]),
+        "bundles": listing(
+            c["bundles"], "bundles", ["Bundles of the app: options of M(capgo.cloud.capgo_bundle) without", ref("capgo_bundle", "app_id") + "."]),
+        "devices": listing(
+            c["devices"], "devices", ["Device overrides of the app: options of M(capgo.cloud.capgo_device) without", ref("capgo_device", "app_id") + "."]),
         "keep_bundles": {"description": ["Cleanup after the run, as O(capgo.cloud.capgo_bundle#module:keep)."], "type": "int"},
     }
     declaration = {
