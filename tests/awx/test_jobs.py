@@ -106,6 +106,19 @@ def verify_two_apps(state):
     assert channel(state, "com.demo.two", "production")["version"] == "2.0.0"
 
 
+ENVIRONMENT = {
+    "organization": {"org_id": "046a36ac-e03c-4590-9257-bd6c9dba9ee8"},
+    "webhooks": [{"name": "deployments", "url": "https://hooks.example.com/capgo", "events": ["channels"]}],
+    "apps": [{"app_id": APP, "retention_days": 45,
+              "channels": [{"channel": "preview", "bundle": "1.2.0"}, {"channel": "beta", "bundle": "1.2.0"}]}],
+}
+
+
+def verify_environment(state):
+    assert channel(state, APP, "preview")["version"] == "1.2.0"
+    assert channel(state, APP, "beta")["version"] == "1.2.0"
+
+
 def report_vars(tmp):
     return {"capgo_report_app_id": APP, "capgo_report_graph": "mau", "capgo_report_dest": os.path.join(tmp, "mau.svg"),
             "capgo_report_from": "2026-11-01", "capgo_report_to": "2026-11-06"}
@@ -128,6 +141,7 @@ JOBS = [
                        "capgo_release_checksum": CHECKSUM}},
         forks=2, seed=two_apps),
     Job("report", "report.yml", report_vars, None),
+    Job("environment", "environment.yml", {"capgo_environment": ENVIRONMENT}, verify_environment),
 ]
 
 
