@@ -23,8 +23,9 @@ from ansible_collections.capgo.cloud.plugins.module_utils._client import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
     CapgoClient,
+    connection_problems,
 )
-from ansible_collections.capgo.cloud.plugins.module_utils._engine import Engine, Failure, connection_problem
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import Engine, Failure
 
 
 def connection_argument_spec():
@@ -68,7 +69,7 @@ def new_client(module, params):
     if not HAS_REQUESTS:
         error = "".join(traceback.format_exception_only(type(REQUESTS_IMPORT_ERROR), REQUESTS_IMPORT_ERROR))
         module.fail_json(msg=missing_required_lib("requests"), exception=error)
-    problem = connection_problem(params)
+    problem = connection_problems(params)
     if problem:
         module.fail_json(msg=problem)
     return CapgoClient(

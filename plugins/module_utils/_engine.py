@@ -33,7 +33,6 @@ import threading
 from ansible_collections.capgo.cloud.plugins.module_utils._client import (
     MASK,
     CapgoAPIError,
-    connection_problems,
 )
 
 APP_ID_RE = re.compile(r"^[a-z0-9]+(\.[\w-]+)+\Z", re.IGNORECASE)
@@ -82,11 +81,6 @@ def empty_option(params, names):
         if isinstance(value, str) and not value.strip():
             return name
     return None
-
-
-def connection_problem(params):
-    """Why the connection options cannot work, before any request (a sentence naming the option), or None."""
-    return connection_problems(params)
 
 
 def get_or_none(call, missing, status=None):
