@@ -18,6 +18,7 @@ import math
 import os
 import random
 import re
+import threading
 import time
 
 try:
@@ -50,6 +51,10 @@ BACKOFF_MAX = 20.0
 PAGE_SIZE = 50
 MASK = "********"
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+# The request each thread sent last (threads of one run share a client): what an answer of an
+# unexpected shape is blamed on, when the exception does not carry its request (``request_of``).
+_THIS_THREAD = threading.local()
 
 CREDENTIAL_RE = re.compile(r"^(Bearer )?[\x21-\x7e]+\Z")
 URL_RE = re.compile(r"^https?://[^/\s?#]+(/\S*)?\Z", re.IGNORECASE)
@@ -86,6 +91,25 @@ def connection_problems(params):
         if params.get("validate_certs", True) and not os.path.exists(ca_path):
             return "ca_path %s does not exist (it must be a CA bundle, PEM, or a directory of CA certificates)" % ca_path
     return None
+
+
+def request_of(exc):
+    """``(method, path)`` of the request whose answer ``exc`` was raised on, or ``(None, None)``.
+
+    The request travels on the exception (``exc.request``); an exception raised while a caller
+    reads an answer (a KeyError, say) gets the last request sent by the same thread.
+    """
+    request = getattr(exc, "request", None)
+    if request is None:
+        request = getattr(_THIS_THREAD, "request", None) or (None, None)
+    return request
+
+
+def unexpected_answer(method, path, msg):
+    """A ``TypeError`` for an answer of the wrong shape, carrying its request."""
+    exc = TypeError(msg)
+    exc.request = (method, path)
+    return exc
 
 
 def _sent(exc):
@@ -220,8 +244,16 @@ class CapgoClient:
             "user-agent": agent,
             "accept": "application/json",
         })
-        self.request_count = 0
-        self.last_request = (None, None)
+        # Threads of one run share the client: the count is kept behind a lock, and the request
+        # in flight is the caller's own (``request_of``), never a shared attribute.
+        self._count_lock = threading.Lock()
+        self._request_count = 0
+
+    @property
+    def request_count(self):
+        """Requests sent so far (every attempt counts)."""
+        with self._count_lock:
+            return self._request_count
 
     # -- helpers ---------------------------------------------------------
 
@@ -282,7 +314,7 @@ class CapgoClient:
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
         url = self.api_url + path
-        self.last_request = (method, path)
+        _THIS_THREAD.request = (method, path)
         data = None
         headers = {}
         if body is not None:
@@ -291,7 +323,8 @@ class CapgoClient:
         waited = 0.0
         attempt = 0
         while True:
-            self.request_count += 1
+            with self._count_lock:
+                self._request_count += 1
             try:
                 response = self.session.request(method, url, params=params, data=data, headers=headers,
                                                 timeout=self.timeout, verify=self.verify)
@@ -377,7 +410,7 @@ class CapgoClient:
             if items_key is not None and isinstance(data, dict):
                 data = data.get(items_key)
             if not isinstance(data, list):
-                raise TypeError("expected a list, got %s" % type(data).__name__)
+                raise unexpected_answer("GET", path, "expected a list, got %s" % type(data).__name__)
             items = data
             new = 0
             for item in items:
@@ -404,7 +437,8 @@ class CapgoClient:
                 params["cursor"] = cursor
             data = self.get(path, params=params)
             if not isinstance(data, dict) or not isinstance(data.get("data", []), list):
-                raise TypeError("expected {data, nextCursor, hasMore}, got %s" % type(data).__name__)
+                raise unexpected_answer("GET", path, "expected {data, nextCursor, hasMore}, got %s"
+                                        % type(data).__name__)
             items = data.get("data") or []
             for item in items:
                 yield item

@@ -33,6 +33,8 @@ import threading
 from ansible_collections.capgo.cloud.plugins.module_utils._client import (
     MASK,
     CapgoAPIError,
+    request_of,
+    unexpected_answer,
 )
 
 APP_ID_RE = re.compile(r"^[a-z0-9]+(\.[\w-]+)+\Z", re.IGNORECASE)
@@ -314,8 +316,9 @@ class Operation(object):
         return Failure(self.client.scrub(msg), result, api_error)
 
     def unexpected_failure(self, exc):
-        """An answer of a shape the resource did not expect: one line, no traceback."""
-        method, path = self.client.last_request
+        """An answer of a shape the resource did not expect: one line, no traceback, naming the
+        request that answered it (carried by ``exc``, or the last one this thread sent)."""
+        method, path = request_of(exc)
         where = "%s %s" % (method, path) if method else "Capgo"
         return self.failure("unexpected answer from Capgo to %s (%s: %s); is api_url a Capgo API?"
                             % (where, type(exc).__name__, exc))
@@ -360,7 +363,7 @@ class Operation(object):
         data = self.client.request(method, path, params=params, body=body, idempotent=idempotent)
         if method == "GET" and not isinstance(data, (dict, list)):
             # Every Capgo read answers a JSON object or array; anything else is not Capgo.
-            raise TypeError("expected a JSON object or array, got %s" % type(data).__name__)
+            raise unexpected_answer(method, path, "expected a JSON object or array, got %s" % type(data).__name__)
         return data
 
     def get_or_none(self, path, missing, params=None, status=None):

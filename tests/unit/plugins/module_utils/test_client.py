@@ -9,6 +9,8 @@ import datetime
 import email.utils
 import json
 import os
+import re
+import threading
 
 import pytest
 import requests
@@ -16,7 +18,7 @@ import responses
 import yaml
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
-from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError, CapgoClient
+from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError, CapgoClient, request_of
 
 URL = "https://capgo.test"
 KEY = "ae6e7458-c46d-4c00-aa3b-153b0b8520ea"
@@ -303,3 +305,36 @@ def test_retry_after_as_an_http_date():
     client = make_client()
     client.get("/app")
     assert 25 <= client.sleeps[0] <= 31
+
+
+@responses.activate
+def test_threads_sharing_a_client_count_every_request_and_blame_their_own():
+    """The count is exact under threads; each thread's unexpected answer names its own request."""
+    responses.add(responses.GET, re.compile(re.escape(URL) + r"/thing/\d+"), json={"ok": True})
+    client = make_client(retries=0)
+    blamed = {}
+
+    def work(n):
+        for _ in range(20):
+            client.get("/thing/%d" % n)
+        try:
+            {}["id"]  # a caller reading the answer it got
+        except KeyError as exc:
+            blamed[n] = request_of(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert client.request_count == 160
+    assert blamed == dict((n, ("GET", "/thing/%d" % n)) for n in range(8))
+
+
+@responses.activate
+def test_a_page_of_the_wrong_shape_carries_its_request():
+    responses.add(responses.GET, URL + "/channel", json={"not": "a list"})
+    client = make_client(retries=0)
+    with pytest.raises(TypeError) as info:
+        list(client.iter_pages("/channel", params={"app_id": "com.example.app"}))
+    assert request_of(info.value) == ("GET", "/channel")

@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import threading
 import re
 
 import pytest
@@ -99,8 +100,14 @@ class Backend(object):
         self.writes = []
         self.calls = []
         self.refuse = set(refuse)
+        self.intercept = None  # a test's own answer: intercept(request, answer)
 
     def __call__(self, request):
+        if self.intercept is not None:
+            return self.intercept(request, self.answer)
+        return self.answer(request)
+
+    def answer(self, request):
         path = request.path_url.split("?")[0]
         parts = path.split("/")[2:]
         kind, ident = parts[0], "/".join(parts[1:])
@@ -304,3 +311,40 @@ def test_module_checks_of_items_run_before_any_request(monkeypatch):
     assert result["failed"] is True
     assert result["msg"] == "channels com.example.app/beta: rollout.percentage must be between 0 and 100, got 150.0"
     assert len(responses.calls) == 0
+
+
+def test_an_unexpected_answer_names_the_request_of_its_own_item(backend):
+    """Items of one level run in threads sharing one client: a failed item names its own request.
+
+    The webhook's answer is of a shape the resource does not expect (a list); before the webhook's
+    thread reports it, the member's thread sends its own request. The webhook's line names the
+    webhook's request, never the member's.
+    """
+    backend.seed("organization", ORG, org_id=ORG, size=3)
+    backend.seed("apps", "com.example.app", app_id="com.example.app", owner_org=ORG, size=2)
+    webhook_sent, member_sent = threading.Event(), threading.Event()
+
+    def interleaved(request, answer):
+        path = request.path_url
+        if request.method == "POST" and path.startswith("/fake/webhooks/"):
+            webhook_sent.set()
+            assert member_sent.wait(10)  # the member's requests are sent while this one is pending
+            answer(request)
+            return 200, {}, json.dumps([])  # not the object a create answers
+        if path == "/fake/members":
+            assert webhook_sent.wait(10)  # the member's requests start once the webhook's is sent
+        try:
+            return answer(request)
+        finally:
+            if request.method == "POST" and path.startswith("/fake/members/"):
+                member_sent.set()
+
+    backend.intercept = interleaved
+    org, sections = declaration()
+    sections.update(apps=[], bundles=[], channels=[], devices=[])
+    env, result = apply(org=org, sections=sections, parallel=4)
+    assert env.failures() == [
+        "webhooks deploys: unexpected answer from Capgo to POST /fake/webhooks/deploys "
+        "(AttributeError: 'list' object has no attribute 'get'); is api_url a Capgo API?"]
+    # the webhook was written (its answer was not understood): reported as done
+    assert sorted(c["id"] for c in result["changes"]) == ["deploys", "dev@example.com"]
