@@ -132,6 +132,35 @@ ENVIRONMENT_SPEC = dict(
 APP_SECTIONS = ("channels", "bundles", "devices", "keep_bundles")
 
 
+def no_log_values(spec, params):
+    """The values in ``params`` of the options ``spec`` marks ``no_log`` (suboptions too), as strings:
+    what AnsibleModule masks for its own options, derived from the argument spec itself."""
+    found = set()
+    for name, option in spec.items():
+        value = params.get(name)
+        if value is None:
+            continue
+        if option.get("no_log"):
+            found.update(_leaves(value))
+        if isinstance(option.get("options"), dict):
+            for element in value if isinstance(value, list) else [value]:
+                if isinstance(element, dict):
+                    found.update(no_log_values(option["options"], element))
+    return found
+
+
+def _leaves(value):
+    """The scalar values of ``value`` as strings (nested dicts and lists walked); none for empty, bool, None."""
+    if isinstance(value, dict):
+        for element in value.values():
+            yield from _leaves(element)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for element in value:
+            yield from _leaves(element)
+    elif value is not None and not isinstance(value, bool) and value != "":
+        yield "%s" % (value,)
+
+
 def validate_item(module, declaration, item, supplied, where):
     """An item's options validated exactly as its module validates them: (params, error lines)."""
     from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -147,7 +176,7 @@ def validate_item(module, declaration, item, supplied, where):
     params.update(item)
     params.update(supplied)
     result = ArgumentSpecValidator(spec, **declaration.module_kwargs).validate(params)
-    module.no_log_values.update(result._no_log_values)
+    module.no_log_values.update(no_log_values(spec, result.validated_parameters))
     errors = ["%s: %s" % (where, msg) for msg in result.error_messages]
     return result.validated_parameters, errors
 

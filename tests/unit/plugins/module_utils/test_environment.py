@@ -348,3 +348,45 @@ def test_an_unexpected_answer_names_the_request_of_its_own_item(backend):
         "(AttributeError: 'list' object has no attribute 'get'); is api_url a Capgo API?"]
     # the webhook was written (its answer was not understood): reported as done
     assert sorted(c["id"] for c in result["changes"]) == ["deploys", "dev@example.com"]
+
+
+@responses.activate
+def test_no_log_values_of_items_are_masked_like_their_modules_options(monkeypatch):
+    """Each item's no_log options (suboptions too) join the module's no_log values, before any request."""
+    from ansible_collections.capgo.cloud.plugins.module_utils import _ansible
+
+    seen = {}
+    validate = _ansible.environment_items
+
+    def spy(module):
+        out = validate(module)
+        seen["values"] = set(module.no_log_values)
+        return out
+
+    monkeypatch.setattr(_ansible, "environment_items", spy)
+    monkeypatch.setenv("CAPGO_SESSION_TOKEN", "session-from-the-environment")
+    result, _warnings = run_module(monkeypatch, capgo_environment.main, {
+        "organization": {"org_id": ORG},
+        "apikeys": [{"name": "ci", "lookup_api_key": "lookup-key-of-the-item"}],
+        "apps": [{"app_id": "com.example.app",
+                  "bundles": [{"version": "1.0.0", "external_url": "https://cdn.example.com/1.zip",
+                               "session_key": "session-key-of-the-bundle"}]}],
+        "parallel": 0,
+    })
+    assert result["failed"] is True and result["msg"] == "parallel must be at least 1, got 0"
+    assert {"lookup-key-of-the-item", "session-key-of-the-bundle", "session-from-the-environment",
+            "11111111-2222-3333-4444-555555555555"} <= seen["values"]
+    assert not seen["values"] & {"ci", "1.0.0", "com.example.app", ORG}
+    assert len(responses.calls) == 0
+
+
+def test_no_log_values_walk_suboptions_and_structures():
+    from ansible_collections.capgo.cloud.plugins.module_utils._ansible import no_log_values
+
+    spec = dict(token=dict(type="str", no_log=True), name=dict(type="str"), empty=dict(type="str", no_log=True),
+                nested=dict(type="list", elements="dict", options=dict(pin=dict(type="int", no_log=True),
+                                                                        label=dict(type="str"))),
+                blob=dict(type="dict", no_log=True))
+    params = dict(token="t0ken", name="visible", empty="", nested=[dict(pin=1234, label="shown"), dict(pin=None)],
+                  blob=dict(a="x1", b=["y2", True, None]))
+    assert no_log_values(spec, params) == {"t0ken", "1234", "x1", "y2"}
