@@ -83,15 +83,9 @@ def new_client(module, params):
 
 
 def new_engine(module):
-    """The engine of a run: the client of ``api_key``, and more clients on demand (a session token)."""
+    """The engine of a run: the client of ``api_key`` (more on demand: ``Engine.client_for``)."""
     client = new_client(module, module.params)
-
-    def client_factory(api_key):
-        extra = new_client(module, dict(module.params, api_key=api_key))
-        extra.warn = engine.warn
-        return extra
-
-    engine = Engine(client, check_mode=module.check_mode, diff=module._diff, client_factory=client_factory)
+    engine = Engine(client, check_mode=module.check_mode, diff=module._diff)
     client.warn = engine.warn
     return engine
 

@@ -18,7 +18,7 @@ from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
     is_uuid,
     state_option,
 )
-from ansible_collections.capgo.cloud.plugins.module_utils._client import CREDENTIAL_RE, CapgoAPIError, CapgoClient
+from ansible_collections.capgo.cloud.plugins.module_utils._client import CREDENTIAL_RE, CapgoAPIError
 from ansible_collections.capgo.cloud.plugins.module_utils._time import parse_time
 
 ROLE_SCOPES = {
@@ -262,16 +262,8 @@ class ApiKey(Resource):
             if not self.params["lookup_api_key"]:
                 self.fail("%s: Capgo answers this lookup only to API keys, not to session tokens; set "
                           "lookup_api_key to an API key that can read the app" % why)
-            self._lookup = CapgoClient(
-                api_key=self.params["lookup_api_key"], api_url=self.params["api_url"],
-                timeout=self.params["timeout"], retries=self.params["retries"],
-                validate_certs=self.params["validate_certs"], ca_path=self.params["ca_path"], warn=self.warn)
+            self._lookup = self.engine.client_for(self.params["lookup_api_key"])
         return self._lookup
-
-    def failure(self, msg, **kwargs):
-        if self._lookup is not None:
-            msg = self._lookup.scrub(msg)
-        return super(ApiKey, self).failure(msg, **kwargs)
 
     def lookup_app(self, where, app_id):
         """(uuid, owner org, reverse-domain id) of an app."""

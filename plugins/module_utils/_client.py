@@ -236,6 +236,7 @@ class CapgoClient:
         else:
             self.verify = True
         self.session.verify = self.verify
+        self.user_agent_extra = user_agent_extra
         agent = "capgo.cloud-ansible/%s" % COLLECTION_VERSION
         if user_agent_extra:
             agent += " %s" % user_agent_extra
@@ -254,6 +255,13 @@ class CapgoClient:
         """Requests sent so far (every attempt counts)."""
         with self._count_lock:
             return self._request_count
+
+    def with_key(self, api_key):
+        """A client like this one (endpoint, timeout, retries, TLS, warnings) for another credential."""
+        return CapgoClient(api_key, api_url=self.api_url, timeout=self.timeout, retries=self.retries,
+                           validate_certs=self.verify is not False,
+                           ca_path=self.verify if isinstance(self.verify, str) else None,
+                           warn=self.warn, sleep=self.sleep, user_agent_extra=self.user_agent_extra)
 
     # -- helpers ---------------------------------------------------------
 

@@ -33,6 +33,7 @@ import threading
 from ansible_collections.capgo.cloud.plugins.module_utils._client import (
     MASK,
     CapgoAPIError,
+    connection_problems,
     request_of,
     unexpected_answer,
 )
@@ -175,9 +176,8 @@ class Failure(Exception):
 class Engine(object):
     """What the operations of one run share: client, modes, warnings, listings."""
 
-    def __init__(self, client, check_mode=False, diff=False, client_factory=None):
+    def __init__(self, client, check_mode=False, diff=False):
         self.client = client
-        self.client_factory = client_factory
         self.clients = {client.api_key: client}
         self.check_mode = check_mode
         self.diff = diff
@@ -191,19 +191,33 @@ class Engine(object):
         self.prefer_listings = False
         self.lock = threading.Lock()
 
-    def warn(self, msg):
+    def scrub(self, text):
+        """``text`` without any credential of this run (every client's key masked)."""
         with self.lock:
-            for client in self.clients.values():
-                msg = client.scrub(msg)
+            clients = list(self.clients.values())
+        for client in clients:
+            text = client.scrub(text)
+        return text
+
+    def warn(self, msg):
+        msg = self.scrub(msg)
+        with self.lock:
             self.warnings.append(msg)
 
     def client_for(self, api_key):
-        """The client of ``api_key``: the run's own, or one more (a session token beside an API key)."""
-        if not api_key or api_key == self.client.api_key or self.client_factory is None:
+        """The client of ``api_key``: the run's own, or one more (a session token beside an API key,
+        a key for lookups), built like the run's own once ``api_key`` passes ``connection_problems``.
+        The only way an operation gets a client."""
+        if not api_key or api_key == self.client.api_key:
             return self.client
         with self.lock:
             if api_key not in self.clients:
-                self.clients[api_key] = self.client_factory(api_key)
+                problem = connection_problems({"api_key": api_key})
+                if problem:
+                    raise Failure(problem, dict(changed=False))
+                client = self.client.with_key(api_key)
+                client.warn = self.warn
+                self.clients[api_key] = client
             return self.clients[api_key]
 
     def listing(self, key, load):
@@ -271,7 +285,7 @@ class Operation(object):
     def failure(self, msg, **kwargs):
         """The ``Failure`` of this operation with ``msg`` (to raise, or to hand to ``find_one``)."""
         kwargs.setdefault("changed", self.writes_done > 0)
-        return Failure(self.client.scrub(msg), kwargs)
+        return Failure(self.engine.scrub(msg), kwargs)
 
     def fail(self, msg, **kwargs):
         raise self.failure(msg, **kwargs)
@@ -312,8 +326,8 @@ class Operation(object):
         msg = str(err) if not hint else "%s (%s)" % (hint, err)
         result = dict((k, v) for k, v in self.result.items() if k not in ("msg", "api_error"))
         result["changed"] = self.writes_done > 0  # only what was really written counts as a change
-        api_error = json.loads(self.client.scrub(json.dumps(err.to_dict())))
-        return Failure(self.client.scrub(msg), result, api_error)
+        api_error = json.loads(self.engine.scrub(json.dumps(err.to_dict())))
+        return Failure(self.engine.scrub(msg), result, api_error)
 
     def unexpected_failure(self, exc):
         """An answer of a shape the resource did not expect: one line, no traceback, naming the

@@ -181,3 +181,25 @@ def test_malformed_connection_options_fail_before_any_request(monkeypatch, args,
     assert result["failed"] is True and message in result["msg"]
     assert "11111111-2222" not in result["msg"]
     assert len(responses.calls) == 0
+
+
+def test_one_way_to_a_client_of_another_key():
+    """Engine.client_for: the run's client for its key; another key gets a client built like it,
+    once, after connection_problems; a credential with white space fails (never echoed)."""
+    from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoClient
+    from ansible_collections.capgo.cloud.plugins.module_utils._engine import Engine, Failure
+
+    main = CapgoClient("11111111-2222-3333-4444-555555555555", api_url=URL, timeout=7, retries=2,
+                       ca_path="/etc/ssl/certs", user_agent_extra="awx")
+    engine = Engine(main)
+    assert engine.client_for(None) is main and engine.client_for(main.api_key) is main
+    other = engine.client_for("other-key-0001")
+    assert engine.client_for("other-key-0001") is other
+    assert (other.api_url, other.timeout, other.retries, other.verify) == (URL, 7.0, 2, "/etc/ssl/certs")
+    assert other.session.headers["user-agent"] == main.session.headers["user-agent"]
+    assert other.session.headers["authorization"] == "other-key-0001"
+    engine.warn("leaked other-key-0001")
+    assert engine.warnings == ["leaked ********"]
+    with pytest.raises(Failure) as info:
+        engine.client_for("bad key\n")
+    assert info.value.msg == "api_key contains whitespace or control characters (a trailing newline?)"
