@@ -19,7 +19,8 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.capgo.cloud.plugins.module_utils._client import (
-    DEFAULT_API_URL,
+    CONNECTION_OPTIONS,
+    CONNECTION_SPEC,
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
     CapgoClient,
@@ -30,18 +31,7 @@ from ansible_collections.capgo.cloud.plugins.module_utils._engine import Engine,
 
 def connection_argument_spec():
     """The options every capgo.cloud module takes (documented in the ``capgo.cloud.capgo`` fragment)."""
-    return dict(
-        api_key=dict(type="str", required=True, no_log=True,
-                     fallback=(env_fallback, ["CAPGO_API_KEY", "CAPGO_TOKEN"])),
-        api_url=dict(type="str", default=DEFAULT_API_URL, fallback=(env_fallback, ["CAPGO_API_URL"])),
-        timeout=dict(type="float", default=30.0, fallback=(env_fallback, ["CAPGO_TIMEOUT"])),
-        retries=dict(type="int", default=5, fallback=(env_fallback, ["CAPGO_RETRIES"])),
-        validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["CAPGO_VALIDATE_CERTS"])),
-        ca_path=dict(type="path", fallback=(env_fallback, ["CAPGO_CA_PATH"])),
-    )
-
-
-CONNECTION_OPTIONS = tuple(connection_argument_spec())
+    return ansible_spec(CONNECTION_SPEC)
 
 
 def ansible_spec(spec):
@@ -111,20 +101,6 @@ def flush_warnings(module, engine):
 
 # -- capgo_environment ------------------------------------------------------------
 
-ENVIRONMENT_SPEC = dict(
-    organization=dict(type="dict", required=True),
-    members=dict(type="list", elements="dict", default=[]),
-    webhooks=dict(type="list", elements="dict", default=[]),
-    apikeys=dict(type="list", elements="dict", default=[], no_log=False),
-    apps=dict(type="list", elements="dict", default=[]),
-    purge=dict(type="list", elements="str", default=[],
-               choices=["members", "webhooks", "apikeys", "apps", "channels", "devices"]),
-    parallel=dict(type="int", default=4),
-    session_token=dict(type="str", no_log=True, fallback=(env_fallback, ["CAPGO_SESSION_TOKEN"])),
-)
-# Options of an app item that are sections of their own, not options of capgo_app.
-APP_SECTIONS = ("channels", "bundles", "devices", "keep_bundles")
-
 
 def no_log_values(spec, params):
     """The values in ``params`` of the options ``spec`` marks ``no_log`` (suboptions too), as strings:
@@ -155,80 +131,49 @@ def _leaves(value):
         yield "%s" % (value,)
 
 
-def validate_item(module, declaration, item, supplied, where):
-    """An item's options validated exactly as its module validates them: (params, error lines)."""
+def item_validator(module):
+    """``validate(declaration, item, supplied, where)`` for ``declared_items``: an item's options validated
+    exactly as its module validates them, its no_log values masked as the module's own."""
     from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-    if not isinstance(item, dict):
-        return None, ["%s: must be a dict of options, got %r" % (where, item)]
-    clash = sorted(set(item) & (set(supplied) | set(CONNECTION_OPTIONS)))
-    if clash:
-        return None, ["%s: %s is given by the environment, not by the item" % (where, ", ".join(clash))]
-    spec = connection_argument_spec()
-    spec.update(ansible_spec(declaration.argument_spec))
-    params = dict((k, module.params[k]) for k in CONNECTION_OPTIONS)
-    params.update(item)
-    params.update(supplied)
-    result = ArgumentSpecValidator(spec, **declaration.module_kwargs).validate(params)
-    module.no_log_values.update(no_log_values(spec, result.validated_parameters))
-    errors = ["%s: %s" % (where, msg) for msg in result.error_messages]
-    return result.validated_parameters, errors
+    def validate(declaration, item, supplied, where):
+        if not isinstance(item, dict):
+            return None, ["%s: must be a dict of options, got %r" % (where, item)]
+        clash = sorted(set(item) & (set(supplied) | set(CONNECTION_OPTIONS)))
+        if clash:
+            return None, ["%s: %s is given by the environment, not by the item" % (where, ", ".join(clash))]
+        spec = connection_argument_spec()
+        spec.update(ansible_spec(declaration.argument_spec))
+        params = {k: module.params[k] for k in CONNECTION_OPTIONS}
+        params.update(item)
+        params.update(supplied)
+        result = ArgumentSpecValidator(spec, **declaration.module_kwargs).validate(params)
+        module.no_log_values.update(no_log_values(spec, result.validated_parameters))
+        return result.validated_parameters, ["%s: %s" % (where, msg) for msg in result.error_messages]
+
+    return validate
 
 
 def environment_items(module):
     """The declaration as validated items per kind, and the error lines of those that are not valid."""
-    from ansible_collections.capgo.cloud.plugins.module_utils._environment import KINDS
+    from ansible_collections.capgo.cloud.plugins.module_utils._environment import declared_items
 
-    p = module.params
-    errors = []
-    sections = dict((k, []) for k in KINDS if k != "organization")
-
-    def add(kind, item, supplied, where):
-        params, problems = validate_item(module, KINDS[kind], item, supplied, where)
-        errors.extend(problems)
-        if not problems:
-            sections[kind].append(params)
-
-    organization, problems = validate_item(module, KINDS["organization"], p["organization"], {}, "organization")
-    errors.extend(problems)
-    for kind in ("members", "webhooks"):
-        for n, item in enumerate(p[kind]):
-            add(kind, item, {"org_id": "00000000-0000-4000-8000-000000000000"}, "%s[%d]" % (kind, n))
-    for n, item in enumerate(p["apikeys"]):
-        # Capgo creates keys and changes bindings for a session only; lookups take the API key.
-        add("apikeys", item, {"session_token": p["session_token"]}, "apikeys[%d]" % n)
-    for n, app in enumerate(p["apps"]):
-        where = "apps[%d]" % n
-        if not isinstance(app, dict):
-            errors.append("%s: must be a dict of options, got %r" % (where, app))
-            continue
-        own = dict((k, v) for k, v in app.items() if k not in APP_SECTIONS)
-        add("apps", own, {}, where)
-        app_id = app.get("app_id")
-        for kind in ("channels", "bundles", "devices"):
-            for m, item in enumerate(app.get(kind) or []):
-                add(kind, item, {"app_id": app_id}, "%s.%s[%d]" % (where, kind, m))
-        if app.get("keep_bundles") is not None:
-            add("bundles", {"state": "absent", "keep": app["keep_bundles"]}, {"app_id": app_id},
-                "%s.keep_bundles" % where)
-    return organization, sections, errors
+    return declared_items(module.params, item_validator(module))
 
 
 def run_environment():
     """``main()`` of capgo_environment: validate every item, then converge them in one run."""
-    from ansible_collections.capgo.cloud.plugins.module_utils._environment import Environment
+    from ansible_collections.capgo.cloud.plugins.module_utils import _environment
 
     spec = connection_argument_spec()
-    spec.update(ENVIRONMENT_SPEC)
+    spec.update(ansible_spec(_environment.ARGUMENT_SPEC))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     organization, sections, errors = environment_items(module)
-    if module.params["parallel"] < 1:
-        errors.insert(0, "parallel must be at least 1, got %d" % module.params["parallel"])
     if errors:
         module.fail_json(msg="\n".join(errors), changed=False)
     engine = new_engine(module)
-    env = Environment(engine, organization, sections, purge=module.params["purge"],
-                      parallel=module.params["parallel"])
+    env = _environment.Environment(engine, organization, sections, purge=module.params["purge"],
+                                   parallel=module.params["parallel"])
     errors = env.check()
     if errors:
         module.fail_json(msg="\n".join(errors), changed=False)

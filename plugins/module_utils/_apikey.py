@@ -145,6 +145,14 @@ class ApiKey(Resource):
         self._apps = {}
         self.sent_bindings = None  # (API form, module form) once resolved
 
+    @classmethod
+    def item_id(cls, params):
+        return params.get("name") or params.get("id")
+
+    @classmethod
+    def purge_options(cls, state, scope):
+        return dict(id=state.get("id"), name=state.get("name"))
+
     def describe(self):
         if self.key_id is not None:
             return "API key %s" % self.key_id

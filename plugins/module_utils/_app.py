@@ -143,6 +143,12 @@ class App(Resource):
         self.org_names = {}
         self._before = None
 
+    @classmethod
+    def purge_options(cls, state, scope):
+        if state.get("owner_org") != scope["owner_org"]:
+            return None  # an app of another organization the key can read
+        return dict(app_id=state.get("app_id"))
+
     def describe(self):
         return "app %s" % self.app_id
 

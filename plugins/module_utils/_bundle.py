@@ -407,10 +407,37 @@ class Bundle(AppResource, Resource):
 
     # -- the run ---------------------------------------------------------
 
+    @classmethod
+    def operation_for(cls, params):
+        """``keep`` (with ``state: absent``) is the cleanup of old bundles, an operation of its own."""
+        if params.get("state") == "absent" and params.get("keep") is not None:
+            return BundleCleanup
+        return cls
+
     def execute(self):
-        if self.params["state"] == "absent" and self.params.get("keep") is not None:
-            self.cleanup()
-            return
         super(Bundle, self).execute()
         if self.params["state"] == "absent" and self.result["changed"]:
             self.result["deleted"] = [self.name]
+
+
+class BundleCleanup(Bundle):
+    """``keep``: delete the bundles of an app but the newest ``keep`` (and those served), not one resource.
+
+    ``in_use_names`` are bundle names to keep as served (in an environment: those its declared
+    channels serve, before or without the channels being written).
+    """
+
+    @classmethod
+    def item_id(cls, params):
+        return "%s/keep" % params.get("app_id")
+
+    def execute(self):
+        self.cleanup()
+
+    def changes(self, item_id, result):
+        """One delete per bundle deleted (predicted in check mode), also when the cleanup failed."""
+        return [{"kind": self.kind, "id": "%s/%s" % (self.app_id, name), "action": "delete",
+                 "before": {"version": name}, "after": {}} for name in result.get("deleted") or ()]
+
+    def environment_view(self):
+        return {}

@@ -164,6 +164,10 @@ class Channel(AppResource, Resource):
         # ios/android/electron are write-only: sent on create and with every other change.
         self.platforms = drop_none(dict((p, self.params.get(p)) for p in PLATFORMS))
 
+    @classmethod
+    def purge_options(cls, state, scope):
+        return dict(app_id=scope["app_id"], channel=state.get("channel"))
+
     def describe(self):
         return "channel %s of app %s" % (self.name, self.app_id)
 

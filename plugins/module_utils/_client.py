@@ -39,6 +39,18 @@ except ImportError:  # pragma: no cover - urllib3 comes with requests
 COLLECTION_VERSION = "0.2.0"
 DEFAULT_API_URL = "https://api.capgo.app"
 
+# The options every capgo.cloud module takes (documented in the ``capgo.cloud.capgo`` fragment);
+# ``env``: the environment variables read when the option is not set.
+CONNECTION_SPEC = dict(
+    api_key=dict(type="str", required=True, no_log=True, env=["CAPGO_API_KEY", "CAPGO_TOKEN"]),
+    api_url=dict(type="str", default=DEFAULT_API_URL, env=["CAPGO_API_URL"]),
+    timeout=dict(type="float", default=30.0, env=["CAPGO_TIMEOUT"]),
+    retries=dict(type="int", default=5, env=["CAPGO_RETRIES"]),
+    validate_certs=dict(type="bool", default=True, env=["CAPGO_VALIDATE_CERTS"]),
+    ca_path=dict(type="path", env=["CAPGO_CA_PATH"]),
+)
+CONNECTION_OPTIONS = tuple(CONNECTION_SPEC)
+
 # Statuses that mean "not processed, try again later".
 RETRY_STATUSES = (429, 502, 503, 504)
 # Methods Capgo treats as repeatable; POST is only repeatable where the caller says so

@@ -70,6 +70,17 @@ class Device(AppResource, Resource):
         self.unseen_warned = False
         self.refresh_msg = None
 
+    @classmethod
+    def purge_options(cls, state, scope):
+        if not state.get("channel"):
+            return None  # no override: nothing to remove
+        return dict(app_id=scope["app_id"], device_id=state.get("device_id"))
+
+    def change_action(self, before, after):
+        """An override set where none was is a create (and one removed, a delete)."""
+        return super().change_action(before if before and before.get("channel") else None,
+                                     after if after and after.get("channel") else None)
+
     def describe(self):
         return "device %s of app %s" % (self.device_id, self.app_id)
 

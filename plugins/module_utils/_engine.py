@@ -240,7 +240,7 @@ class Engine(object):
 
     def run(self, cls, params):
         """Run one operation; returns its result, or raises ``Failure``."""
-        return cls(self, params).run()
+        return cls.operation_for(params)(self, params).run()
 
 
 # -- operations -------------------------------------------------------------------
@@ -267,6 +267,11 @@ class Operation(object):
         self.result = dict(changed=False)
         self.writes_done = 0
         self.setup()
+
+    @classmethod
+    def operation_for(cls, params):
+        """The operation that runs ``params`` (a declaration may hand some to one of its own)."""
+        return cls
 
     def setup(self):
         """Hook: derive attributes from ``params`` (nothing may be requested here)."""
@@ -700,3 +705,56 @@ class Resource(Operation):
         self.result[self.resource_key] = self.public_view(after)
         if self.engine.diff:
             self.result["diff"] = dict(before=self.diff_view(before), after=self.diff_view(after))
+
+    # -- in an environment (capgo_environment) ---------------------------
+
+    @classmethod
+    def with_defaults(cls, params):
+        """``params`` with every option it does not set at its default (None without one)."""
+        out = {name: option.get("default") for name, option in cls.argument_spec.items()}
+        out.update(params)
+        return out
+
+    @classmethod
+    def item_id(cls, params):
+        """The identity ``capgo_environment``'s ``changes`` name the resource by (``com.example.app/beta``)."""
+        return "/".join("%s" % params.get(o) for o in cls.identity_options)
+
+    @classmethod
+    def purge_options(cls, state, scope):
+        """The options that delete the listed ``state`` of ``scope`` (a purge), or None: it stays."""
+        return None
+
+    def change_action(self, before, after):
+        """create, update or delete."""
+        if not before:
+            return "create"
+        if not after:
+            return "delete"
+        return "update"
+
+    def revealed_secrets(self):
+        """The secrets this run created (``{field: value}``): returned once, never in a state."""
+        after = self.after or {}
+        return {key: after[key] for key in self.secret_fields if key in self.reveal and after.get(key)}
+
+    def environment_view(self):
+        """The state after the run as an environment returns it: no secret field at all."""
+        if not self.after:
+            return {}
+        return copy.deepcopy({k: v for k, v in self.public_view(self.after).items() if k not in self.secret_fields})
+
+    def changes(self, item_id, result):
+        """What this run changed (``result``: the run's result, or its failure's), as ``capgo_environment``'s
+        ``changes`` entries (managed fields, secrets masked)."""
+        if not result.get("changed"):
+            return []
+        before, after = self.before, self.after
+        action = self.change_action(before, after)
+        old, new = self.diff_view(before), self.diff_view(after)
+        if action != "delete":
+            # The fields this run decided to write, computed before writing: the same in check mode.
+            keys = [k for k in self.planned if k in self.managed]
+            old = {k: old.get(k) for k in keys if k in old} if action == "update" else {}
+            new = {k: new.get(k) for k in keys}
+        return [{"kind": self.kind, "id": item_id, "action": action, "before": old, "after": new}]

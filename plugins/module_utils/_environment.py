@@ -28,14 +28,14 @@ from ansible_collections.capgo.cloud.plugins.module_utils._apikey import ApiKey
 from ansible_collections.capgo.cloud.plugins.module_utils._app import App
 from ansible_collections.capgo.cloud.plugins.module_utils._bundle import Bundle
 from ansible_collections.capgo.cloud.plugins.module_utils._channel import Channel
-from ansible_collections.capgo.cloud.plugins.module_utils._client import MASK, CapgoAPIError
+from ansible_collections.capgo.cloud.plugins.module_utils._client import CONNECTION_OPTIONS, CapgoAPIError
 from ansible_collections.capgo.cloud.plugins.module_utils._device import Device
 from ansible_collections.capgo.cloud.plugins.module_utils._engine import Failure
 from ansible_collections.capgo.cloud.plugins.module_utils._member import Member
 from ansible_collections.capgo.cloud.plugins.module_utils._organization import Organization
 from ansible_collections.capgo.cloud.plugins.module_utils._webhook import Webhook
 
-# kind: (declaration, the option that names the item in its section, the parent option)
+# The declaration of each kind (its section's name).
 KINDS = {
     "organization": Organization,
     "apps": App,
@@ -50,40 +50,64 @@ ORDER = ("organization", "apps", "bundles", "channels", "devices", "members", "w
 # Levels of the forward pass: the items of one level do not depend on each other.
 LEVELS = (("apps",), ("bundles",), ("channels",), ("devices", "members", "webhooks"), ("apikeys",))
 PURGEABLE = ("members", "webhooks", "apikeys", "apps", "channels", "devices")
-APP_SECTIONS = ("channels", "bundles", "devices")
+# Keys of an app item that are not options of capgo_app: its sections, and its bundles' cleanup.
+APP_SECTIONS = ("channels", "bundles", "devices", "keep_bundles")
 # A placeholder id for what check mode predicts will be created (it has no id yet).
 PREDICTED_ID = "00000000-0000-4000-8000-000000000000"
-# Secrets returned once under ``secrets`` (and never in changes, environment or diffs).
-SECRETS = {"apikeys": "key", "webhooks": "secret"}
+
+# capgo_environment's options beside the connection options (``env``: the environment variables
+# the adapter reads as a fallback).
+ARGUMENT_SPEC = dict(
+    organization=dict(type="dict", required=True),
+    members=dict(type="list", elements="dict", default=[]),
+    webhooks=dict(type="list", elements="dict", default=[]),
+    apikeys=dict(type="list", elements="dict", default=[], no_log=False),
+    apps=dict(type="list", elements="dict", default=[]),
+    purge=dict(type="list", elements="str", default=[], choices=list(PURGEABLE)),
+    parallel=dict(type="int", default=4),
+    session_token=dict(type="str", no_log=True, env=["CAPGO_SESSION_TOKEN"]),
+)
 
 
-def item_id(kind, params):
-    """The identity of an item as ``changes`` name it."""
-    if kind == "organization":
-        return params.get("org_id") or params.get("name")
-    if kind == "members":
-        return (params.get("email") or "").strip()
-    if kind in ("webhooks", "apikeys"):
-        return params.get("name") or params.get("id")
-    if kind == "apps":
-        return params.get("app_id")
-    if kind == "bundles":
-        return "%s/%s" % (params.get("app_id"), params.get("version") if params.get("version") else "keep")
-    if kind == "channels":
-        return "%s/%s" % (params.get("app_id"), params.get("channel"))
-    return "%s/%s" % (params.get("app_id"), params.get("device_id"))
+def declared_items(params, validate):
+    """The module's options as items: ``(organization, {kind: [params]}, error lines)``.
 
+    ``validate(declaration, item, supplied, where)`` validates one item's options as its module
+    does (``supplied``: the ids the nesting gives) and returns ``(params, error lines)``.
+    """
+    errors = []
+    if params["parallel"] < 1:
+        errors.append("parallel must be at least 1, got %d" % params["parallel"])
+    sections = {k: [] for k in KINDS if k != "organization"}
 
-def action_of(kind, before, after):
-    """create, update or delete; a device override set where none was is a create."""
-    if kind == "devices":
-        before = before if before and before.get("channel") else None
-        after = after if after and after.get("channel") else None
-    if not before:
-        return "create"
-    if not after:
-        return "delete"
-    return "update"
+    def add(kind, item, supplied, where):
+        validated, problems = validate(KINDS[kind], item, supplied, where)
+        errors.extend(problems)
+        if not problems:
+            sections[kind].append(validated)
+
+    organization, problems = validate(KINDS["organization"], params["organization"], {}, "organization")
+    errors.extend(problems)
+    for kind in ("members", "webhooks"):
+        for n, item in enumerate(params[kind]):
+            add(kind, item, {"org_id": PREDICTED_ID}, "%s[%d]" % (kind, n))
+    for n, item in enumerate(params["apikeys"]):
+        # Capgo creates keys and changes bindings for a session only; lookups take the API key.
+        add("apikeys", item, {"session_token": params["session_token"]}, "apikeys[%d]" % n)
+    for n, app in enumerate(params["apps"]):
+        where = "apps[%d]" % n
+        if not isinstance(app, dict):
+            errors.append("%s: must be a dict of options, got %r" % (where, app))
+            continue
+        add("apps", {k: v for k, v in app.items() if k not in APP_SECTIONS}, {}, where)
+        app_id = app.get("app_id")
+        for kind in APP_SECTIONS:
+            for m, item in enumerate(app.get(kind) or [] if kind in KINDS else []):
+                add(kind, item, {"app_id": app_id}, "%s.%s[%d]" % (where, kind, m))
+        if app.get("keep_bundles") is not None:
+            add("bundles", {"state": "absent", "keep": app["keep_bundles"]}, {"app_id": app_id},
+                "%s.keep_bundles" % where)
+    return organization, sections, errors
 
 
 class Item(object):
@@ -94,14 +118,15 @@ class Item(object):
         self.params = params
         self.parent = parent  # the Item it depends on (its app, or the organization)
         self.purged = purged
-        self.id = item_id(kind, params)
+        self.declaration = KINDS[kind].operation_for(params)
+        self.id = self.declaration.item_id(params)
         self.resource = None
         self.result = None
         self.error = None
 
     @property
     def absent(self):
-        return self.params.get("state") == "absent" or (self.kind == "bundles" and self.params.get("keep") is not None)
+        return self.params.get("state") == "absent"
 
     @property
     def failed(self):
@@ -111,18 +136,17 @@ class Item(object):
 class Environment(object):
     """Plan and apply many resources in one run."""
 
-    def __init__(self, engine, organization, sections, purge=(), parallel=4, run_key=None):
+    def __init__(self, engine, organization, sections, purge=(), parallel=4):
         self.engine = engine
         self.engine.prefer_listings = True
         self.parallel = max(1, int(parallel or 1))
         self.purge = tuple(purge or ())
-        self.run_key = run_key
         self.org = Item("organization", organization)
         self.items = []  # forward items, in declaration order
         for kind in ("apps", "members", "webhooks", "apikeys"):
             for params in sections.get(kind) or ():
                 self.items.append(Item(kind, params, self.org))
-        self.app_items = dict((i.params["app_id"], i) for i in self.items if i.kind == "apps")
+        self.app_items = {i.params["app_id"]: i for i in self.items if i.kind == "apps"}
         for kind in APP_SECTIONS:
             for params in sections.get(kind) or ():
                 self.items.append(Item(kind, params, self.app_items.get(params.get("app_id"))))
@@ -130,7 +154,6 @@ class Environment(object):
         self.unknown_caller_warned = set()
         self.changes = []
         self.secrets = {}
-        self.warnings = []
 
     # -- checks before any request ---------------------------------------
 
@@ -139,7 +162,7 @@ class Environment(object):
         lines = []
         for item in [self.org] + self.items:
             try:
-                KINDS[item.kind](self.engine, item.params).check()
+                item.declaration(self.engine, item.params).check()
             except Failure as failure:
                 lines.append("%s %s: %s" % (item.kind, item.id, failure.msg))
         return lines
@@ -151,11 +174,10 @@ class Environment(object):
         if item.parent is not None and item.parent.failed:
             item.error = "not attempted: %s %s failed" % (item.parent.kind, item.parent.id)
             return item
-        declaration = KINDS[item.kind]
         try:
-            resource = declaration(self.engine, item.params)
+            resource = item.declaration(self.engine, item.params)
             resource.known_absent = known_absent
-            if item.kind == "bundles" and item.params.get("keep") is not None:
+            if hasattr(resource, "in_use_names"):
                 resource.in_use_names = self.served_bundles(item.params["app_id"])
             item.resource = resource
             item.result = resource.run()
@@ -238,59 +260,34 @@ class Environment(object):
         org_id = self.org_id()
         if org_id == PREDICTED_ID:
             return out  # a new organization holds nothing to purge
-        declared = set((i.kind, i.id) for i in self.items)
-        base = dict((k, v) for k, v in self.org.params.items() if k in CONNECTION)
+        declared = {(i.kind, i.id) for i in self.items}
+        base = {k: v for k, v in self.org.params.items() if k in CONNECTION_OPTIONS}
         for kind in PURGEABLE:
             if kind not in self.purge:
                 continue
+            declaration = KINDS[kind]
             for scope_params, parent in self.purge_scopes(kind, org_id):
-                probe = KINDS[kind](self.engine, self.complete(kind, dict(base, **scope_params)))
-                scope = dict((o, scope_params.get(o)) for o in KINDS[kind].scope_options)
-                key = (kind,) + tuple(scope[o] for o in KINDS[kind].scope_options)
+                probe = declaration(self.engine, declaration.with_defaults(dict(base, **scope_params)))
+                scope = {o: scope_params.get(o) for o in declaration.scope_options}
+                key = (kind,) + tuple(scope[o] for o in declaration.scope_options)
                 states = self.engine.listing(key, lambda p=probe, s=scope: type(p).list_all(p, s)) or []
                 for state in states:
-                    params = self.purge_params(kind, state, base, scope_params)
-                    if params is None:
+                    options = declaration.purge_options(state, scope_params)
+                    if options is None:
                         continue
-                    item = Item(kind, params, parent, purged=True)
+                    item = Item(kind, declaration.with_defaults(dict(base, state="absent", **options)), parent,
+                                purged=True)
                     if (kind, item.id) in declared or self.protected(kind, state):
                         continue
                     out.append(item)
         return out
 
     def purge_scopes(self, kind, org_id):
-        if kind in ("channels", "devices"):
+        """(scope options, parent item) of each scope purged: every declared app, or the organization."""
+        if "app_id" in KINDS[kind].scope_options:
             return [({"app_id": i.params["app_id"]}, i) for i in self.items
                     if i.kind == "apps" and not i.absent]
         return [({"org_id": org_id, "owner_org": org_id}, self.org)]
-
-    def purge_params(self, kind, state, base, scope):
-        params = dict(base, state="absent")
-        if kind == "members":
-            params.update(org_id=scope["org_id"], email=state.get("email"), role=None, reinvite=False)
-        elif kind == "webhooks":
-            params.update(org_id=scope["org_id"], name=state.get("name"), id=state.get("id"))
-        elif kind == "apikeys":
-            params.update(id=state.get("id"), name=state.get("name"))
-        elif kind == "apps":
-            if state.get("owner_org") != scope["owner_org"]:
-                return None
-            params.update(app_id=state.get("app_id"))
-        elif kind == "channels":
-            params.update(app_id=scope["app_id"], channel=state.get("channel"))
-        elif kind == "devices":
-            if not state.get("channel"):
-                return None
-            params.update(app_id=scope["app_id"], device_id=state.get("device_id"))
-        return self.complete(kind, params)
-
-    def complete(self, kind, params):
-        """Fill the options an item did not set with the declaration's defaults (None otherwise)."""
-        out = {}
-        for name, option in KINDS[kind].argument_spec.items():
-            out[name] = option.get("default")
-        out.update(params)
-        return out
 
     def protected(self, kind, state):
         """What purge never removes: the caller's own key and membership, the last super admin."""
@@ -323,28 +320,13 @@ class Environment(object):
     # -- results ---------------------------------------------------------
 
     def record(self, item):
-        result = item.result or {}
-        resource = item.resource
-        if item.kind == "bundles" and item.params.get("keep") is not None:
-            for name in result.get("deleted") or ():
-                change = {"kind": "bundles", "id": "%s/%s" % (item.params["app_id"], name), "action": "delete",
-                          "before": {"version": name}, "after": {}}
-                self.add_change(change)
+        """The item's changes and the secrets it created."""
+        if item.resource is None:
             return
-        if resource is None or not result.get("changed"):
-            return
-        before, after = resource.before, resource.after
-        secret_key = SECRETS.get(item.kind)
-        if secret_key and after and after.get(secret_key) and secret_key in resource.reveal:
-            self.secrets["%s/%s" % (item.kind, item.id)] = after[secret_key]
-        action = action_of(item.kind, before, after)
-        old, new = resource.diff_view(before), resource.diff_view(after)
-        if action != "delete":
-            # The fields this run decided to write, computed before writing: the same in check mode.
-            keys = [k for k in resource.planned if k in resource.managed]
-            old = dict((k, old.get(k)) for k in keys if k in old) if action == "update" else {}
-            new = dict((k, new.get(k)) for k in keys)
-        self.add_change({"kind": item.kind, "id": item.id, "action": action, "before": old, "after": new})
+        for value in item.resource.revealed_secrets().values():
+            self.secrets["%s/%s" % (item.kind, item.id)] = value
+        for change in item.resource.changes(item.id, item.result or {}):
+            self.add_change(change)
 
     def add_change(self, change):
         with self.engine.lock:
@@ -382,23 +364,9 @@ class Environment(object):
 
     @staticmethod
     def public(item):
-        if item.resource is None or not item.resource.after:
+        if item.resource is None:
             return {}
-        state = item.resource.public_view(item.resource.after)
-        for key in SECRETS.values():
-            state.pop(key, None)
-        return mask_secrets(item.resource, state)
-
-
-def mask_secrets(resource, state):
-    out = dict(state)
-    for key in resource.secret_fields:
-        if out.get(key) is not None:
-            out[key] = MASK
-    return copy.deepcopy(out)
-
-
-CONNECTION = ("api_key", "api_url", "timeout", "retries", "validate_certs", "ca_path")
+        return item.resource.environment_view()
 
 
 # -- export ------------------------------------------------------------------------
@@ -440,13 +408,11 @@ def export(op, org_id, app_id=None):
     """
     engine = op.engine
     engine.prefer_listings = True
-    base = dict((k, op.params.get(k)) for k in CONNECTION)
+    base = {k: op.params.get(k) for k in CONNECTION_OPTIONS}
 
     def listing(kind, **scope):
         declaration = KINDS[kind]
-        params = dict((name, option.get("default")) for name, option in declaration.argument_spec.items())
-        params.update(base, **scope)
-        probe = declaration(engine, params)
+        probe = declaration(engine, declaration.with_defaults(dict(base, **scope)))
         return declaration.list_all(probe, scope) or []
 
     org = KINDS["organization"](engine, dict(base, org_id=org_id, name=None, state="present"))

@@ -83,6 +83,14 @@ class Member(Resource):
         self.members = []
         self.removed = False  # set once this run removed the member (a role change)
 
+    @classmethod
+    def item_id(cls, params):
+        return (params.get("email") or "").strip()
+
+    @classmethod
+    def purge_options(cls, state, scope):
+        return dict(org_id=scope["org_id"], email=state.get("email"), role=None, reinvite=False)
+
     def describe(self):
         return "member %s of organization %s" % (self.email, self.org_id)
 

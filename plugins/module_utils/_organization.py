@@ -97,6 +97,10 @@ class Organization(Resource):
         self.policy_row = None  # the policy as Capgo returned it after a PUT of this run
         self.last_row = None  # the whole row that PUT returned
 
+    @classmethod
+    def item_id(cls, params):
+        return params.get("org_id") or params.get("name")
+
     def describe(self):
         if self.org_id:
             return "organization %s" % self.org_id

@@ -132,6 +132,14 @@ class Webhook(Resource):
         self.name = self.params["name"]
         self.webhook_id = self.params["id"]
 
+    @classmethod
+    def item_id(cls, params):
+        return params.get("name") or params.get("id")
+
+    @classmethod
+    def purge_options(cls, state, scope):
+        return dict(org_id=scope["org_id"], name=state.get("name"), id=state.get("id"))
+
     def describe(self):
         return "webhook %s of organization %s" % (self.name, self.org_id)
 

@@ -50,13 +50,16 @@ def plugin_sources():
 
 
 def env_read_in_code():
-    """Names in ``(env_fallback, [...])`` of argument specs, and ``os.environ``/``os.getenv`` reads."""
+    """Names in ``(env_fallback, [...])`` of argument specs, in ``env=[...]`` of the declarations' specs
+    (the adapter turns those into env fallbacks), and ``os.environ``/``os.getenv`` reads."""
     names = set()
     for dummy, source in plugin_sources():
         for node in ast.walk(ast.parse(source)):
             if (isinstance(node, ast.Tuple) and len(node.elts) == 2 and isinstance(node.elts[0], ast.Name)
                     and node.elts[0].id == "env_fallback" and isinstance(node.elts[1], (ast.List, ast.Tuple))):
                 names.update(e.value for e in node.elts[1].elts if isinstance(e, ast.Constant))
+            if isinstance(node, ast.keyword) and node.arg == "env" and isinstance(node.value, (ast.List, ast.Tuple)):
+                names.update(e.value for e in node.value.elts if isinstance(e, ast.Constant))
             if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
                 func = ast.unparse(node.func)
                 if func in ("os.getenv", "os.environ.get", "environ.get", "getenv"):

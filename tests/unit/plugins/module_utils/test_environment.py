@@ -71,6 +71,13 @@ def fake(kind_name, identity, parent=None):
             self.write("DELETE", self.path())
 
         @classmethod
+        def purge_options(cls, state, scope):
+            options = {o: state.get(o) for o in identity}
+            if parent:
+                options[parent] = scope.get(parent)
+            return options
+
+        @classmethod
         def list_all(cls, op, scope):
             prefix = "/fake/%s/" % kind_name
             data = op.api("GET", prefix.rstrip("/"))
