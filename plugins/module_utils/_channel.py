@@ -10,9 +10,13 @@ __metaclass__ = type
 from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
     AppResource,
     Field,
+    Option,
     Resource,
+    argument_spec_of,
+    create_defaults_of,
     drop_none,
     from_api,
+    managed_of,
     options,
     state_option,
     to_api,
@@ -29,55 +33,59 @@ def id_of(value):
     return value.get("id") if isinstance(value, dict) else None
 
 
-# option name: API name (the same in GET /channel objects and POST /channel bodies)
-CHANNEL_FLAGS = {
-    "public": "public",
-    "disable_auto_update_under_native": "disableAutoUpdateUnderNative",
-    "disable_auto_update": "disableAutoUpdate",
-    "allow_device_self_set": "allow_device_self_set",
-    "allow_emulator": "allow_emulator",
-    "allow_device": "allow_device",
-    "allow_dev": "allow_dev",
-    "allow_prod": "allow_prod",
-}
-AUTO_PAUSE_API = {
-    "enabled": "autoPauseEnabled",
-    "window_minutes": "autoPauseWindowMinutes",
-    "failure_rate_bps": "autoPauseFailureRateBps",
-    "confidence": "autoPauseConfidence",
-    "min_attempts": "autoPauseMinAttempts",
-    "min_failures": "autoPauseMinFailures",
-    "action": "autoPauseAction",
-    "cooldown_minutes": "autoPauseCooldownMinutes",
-}
+BOOL = dict(type="bool")
+# The channel's managed options, each once: argument spec, API name (the same in GET /channel
+# objects and POST /channel bodies), conversions and the value of a new channel.
+ROLLOUT_OPTIONS = (
+    Option("bundle", dict(type="str"), "rollout_version_info", read=name_of, send="rolloutVersion", new=None),
+    Option("percentage", dict(type="float"), "rolloutPercentageBps", read=lambda bps: (bps or 0) / 100.0,
+           write=lambda pct: int(round(pct * 100)), new=0.0),
+    Option("enabled", BOOL, "rolloutEnabled", read=bool, new=False),
+    Option("paused", BOOL, "rolloutPausedAt", read=lambda at: at is not None, send="rolloutPaused", new=False),
+    Option("cache_ttl_seconds", dict(type="int"), "rolloutCacheTtlSeconds", new=2592000),
+)
+AUTO_PAUSE_OPTIONS = (
+    Option("enabled", BOOL, "autoPauseEnabled", new=False),
+    Option("window_minutes", dict(type="int"), "autoPauseWindowMinutes", new=60),
+    Option("failure_rate_bps", dict(type="int"), "autoPauseFailureRateBps", new=0),
+    Option("confidence", dict(type="float"), "autoPauseConfidence", new=0.95),
+    Option("min_attempts", dict(type="int"), "autoPauseMinAttempts", new=0),
+    Option("min_failures", dict(type="int"), "autoPauseMinFailures", new=0),
+    Option("action", dict(type="str", choices=["pause", "rollback", "notify"]), "autoPauseAction", new="pause"),
+    Option("cooldown_minutes", dict(type="int"), "autoPauseCooldownMinutes", new=60),
+)
+CHANNEL_OPTIONS = (
+    Option("bundle", dict(type="str"), "version", read=name_of, write=lambda name: name or "", new=None),
+    Option("public", BOOL, new=False),
+    Option("disable_auto_update_under_native", BOOL, "disableAutoUpdateUnderNative", new=True),
+    Option("disable_auto_update", dict(type="str", choices=["major", "minor", "patch", "version_number",
+                                                            "metadata", "none"]), "disableAutoUpdate", new="major"),
+    Option("allow_device_self_set", BOOL, new=False),
+    Option("allow_emulator", BOOL, new=True),
+    Option("allow_device", BOOL, new=True),
+    Option("allow_dev", BOOL, new=True),
+    Option("allow_prod", BOOL, new=True),
+    Option("rollout", dict(type="dict"), fields=ROLLOUT_OPTIONS),
+    Option("auto_pause", dict(type="dict"), fields=AUTO_PAUSE_OPTIONS),
+)
+AUTO_PAUSE_API = {o.option: o.api for o in AUTO_PAUSE_OPTIONS}
 # Read-only auto-pause fields (not options; capgo_info returns them).
 AUTO_PAUSE_STATUS_API = {
     "last_triggered_at": "autoPauseLastTriggeredAt",
     "last_checked_at": "autoPauseLastCheckedAt",
 }
-ROLLOUT_FIELDS = (
-    Field("bundle", "rollout_version_info", read=name_of, send="rolloutVersion"),
-    Field("percentage", "rolloutPercentageBps", read=lambda bps: (bps or 0) / 100.0,
-          write=lambda pct: int(round(pct * 100))),
-    Field("enabled", "rolloutEnabled", read=bool),
-    Field("paused", "rolloutPausedAt", read=lambda at: at is not None, send="rolloutPaused"),
-    Field("cache_ttl_seconds", "rolloutCacheTtlSeconds"),
-)
 # The GET /channel object in the options' language, and what POST /channel takes of it.
 CHANNEL_FIELDS = (
     Field("id", send=False),
     Field("app_id", send=False),
     Field("channel", "name", send=False),
-    Field("bundle", "version", read=name_of, write=lambda name: name or ""),
     Field("bundle_id", "version", read=id_of, send=False),
-    Field("rollout", fields=ROLLOUT_FIELDS),
     Field("rollout_paused_at", "rolloutPausedAt", send=False),
     Field("rollout_pause_reason", "rolloutPauseReason", send=False),
-    Field("auto_pause", fields=tuple(Field(key, api) for key, api in AUTO_PAUSE_API.items())),
     Field("created_at", send=False),
     Field("updated_at", send=False),
     Field("created_by", send=False),
-) + tuple(Field(key, api) for key, api in CHANNEL_FLAGS.items())
+) + CHANNEL_OPTIONS
 
 
 def channel_from_api(data):
@@ -98,21 +106,8 @@ def list_channels(client, app_id, page_size=None):
     return client.iter_pages("/channel", params={"app_id": app_id}, **kwargs)
 
 
-NO_ROLLOUT = {"bundle": None, "percentage": 0.0, "enabled": False, "paused": False}
-NEW_CHANNEL = {
-    "bundle": None,
-    "public": False,
-    "disable_auto_update_under_native": True,
-    "disable_auto_update": "major",
-    "allow_device_self_set": False,
-    "allow_emulator": True,
-    "allow_device": True,
-    "allow_dev": True,
-    "allow_prod": True,
-    "rollout": dict(NO_ROLLOUT, cache_ttl_seconds=2592000),
-    "auto_pause": {"enabled": False, "window_minutes": 60, "failure_rate_bps": 0, "confidence": 0.95,
-                   "min_attempts": 0, "min_failures": 0, "action": "pause", "cooldown_minutes": 60},
-}
+# A channel's rollout once it is promoted or rolled back (its cache TTL stays).
+NO_ROLLOUT = {k: v for k, v in create_defaults_of(ROLLOUT_OPTIONS).items() if k != "cache_ttl_seconds"}
 # option: (minimum, maximum, exclusive bounds)
 BOUNDS = {
     ("rollout", "percentage"): (0, 100, False),
@@ -134,25 +129,16 @@ class Channel(AppResource, Resource):
         "cannot_access_app": "app {app_id} does not exist, or this API key may not do this with its channels "
                              "(Capgo answers cannot_access_app for both)",
     })
-    managed = ("bundle",) + tuple(CHANNEL_FLAGS) + ("rollout", "auto_pause")
-    create_defaults = NEW_CHANNEL
+    managed = managed_of(CHANNEL_OPTIONS)
+    create_defaults = create_defaults_of(CHANNEL_OPTIONS)
 
     argument_spec = dict(
         app_id=dict(type="str", required=True),
         channel=dict(type="str", required=True, aliases=["name"]),
         state=state_option(),
-        disable_auto_update=dict(type="str", choices=["major", "minor", "patch", "version_number",
-                                                      "metadata", "none"]),
-        rollout=dict(type="dict", options=dict(
-            percentage=dict(type="float"), cache_ttl_seconds=dict(type="int"),
-            **dict(options("str", "bundle"), **options("bool", "enabled", "paused")))),
         rollout_action=dict(type="str", choices=["promote", "rollback"]),
-        auto_pause=dict(type="dict", options=dict(
-            enabled=dict(type="bool"), confidence=dict(type="float"),
-            action=dict(type="str", choices=["pause", "rollback", "notify"]),
-            **options("int", "window_minutes", "failure_rate_bps", "min_attempts", "min_failures", "cooldown_minutes"))),
-        **dict(options("str", "bundle", "promote_from"),
-               **options("bool", *(PLATFORMS + tuple(k for k in CHANNEL_FLAGS if k != "disable_auto_update"))))
+        promote_from=dict(type="str"),
+        **dict(options("bool", *PLATFORMS), **argument_spec_of(CHANNEL_OPTIONS))
     )
     module_kwargs = dict(
         mutually_exclusive=[("bundle", "promote_from"), ("rollout", "rollout_action")],

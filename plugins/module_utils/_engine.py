@@ -133,6 +133,41 @@ class Field(object):
         self.fields = fields
 
 
+NOT_SET = object()
+
+
+class Option(Field):
+    """One managed option of a declaration, declared once: its argument spec entry (``spec``), its
+    API field (as ``Field``), and ``new``, the value the server gives a new resource (check mode's
+    prediction; not set: the option is left out of ``create_defaults``). With ``fields`` (a table
+    of ``Option``), the spec's suboptions and ``new`` derive from that table.
+    """
+
+    def __init__(self, option, spec, api=None, new=NOT_SET, **field):
+        super().__init__(option, api, **field)
+        self.spec = dict(spec)
+        if self.fields is not None:
+            self.spec.setdefault("options", argument_spec_of(self.fields))
+            if new is NOT_SET:
+                new = create_defaults_of(self.fields) or NOT_SET
+        self.new = new
+
+
+def argument_spec_of(table):
+    """The argument spec entries of the ``Option`` of ``table``."""
+    return {o.option: dict(o.spec) for o in table if isinstance(o, Option)}
+
+
+def managed_of(table):
+    """The names of the ``Option`` of ``table`` (what a declaration manages)."""
+    return tuple(o.option for o in table if isinstance(o, Option))
+
+
+def create_defaults_of(table):
+    """What the server gives a new resource, per ``Option`` of ``table`` that says."""
+    return {o.option: copy.deepcopy(o.new) for o in table if isinstance(o, Option) and o.new is not NOT_SET}
+
+
 def from_api(table, data):
     """An API object in the options' language, through ``table`` (a tuple of ``Field``)."""
     out = {}
