@@ -62,7 +62,7 @@ def expiry_from_api(value):
 
 # The public key object of GET /apikey and GET /apikey/:id (the list and the single read agree).
 APIKEY_FIELDS = tuple(Field(key) for key in ("id", "name", "user_id", "rbac_id", "created_at", "updated_at")) + (
-    Field("expires_at", read=expiry_from_api), Field("global_permissions", read=lambda value: value or []))
+    Field("expires_at", decode=expiry_from_api), Field("global_permissions", decode=lambda value: value or []))
 
 
 def apikey_from_api(data, hashed=None):

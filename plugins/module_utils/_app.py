@@ -54,8 +54,8 @@ def seconds_to_days(seconds):
 
 # The app row keeps every field it has; these are renamed or converted (and sent by PUT /app).
 APP_FIELDS = (
-    Field("icon", "icon_url", send="icon", write=lambda icon: icon or ""),
-    Field("retention_days", "retention", read=seconds_to_days, write=days_to_seconds),
+    Field("icon", "icon_url", send="icon", encode=lambda icon: icon or ""),
+    Field("retention_days", "retention", decode=seconds_to_days, encode=days_to_seconds),
 ) + tuple(Field(key) for key in ("name", "expose_metadata", "allow_device_custom_id", "block_provider_infra_requests",
                                  "ios_store_url", "android_store_url"))
 
@@ -66,7 +66,7 @@ def app_from_api(data):
     for field in APP_FIELDS:
         if field.api != field.option:
             value = state.pop(field.api, None)
-            state[field.option] = field.read(value) if field.read else value
+            state[field.option] = field.decode(value) if field.decode else value
     return state
 
 

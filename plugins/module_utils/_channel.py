@@ -37,11 +37,11 @@ BOOL = dict(type="bool")
 # The channel's managed options, each once: argument spec, API name (the same in GET /channel
 # objects and POST /channel bodies), conversions and the value of a new channel.
 ROLLOUT_OPTIONS = (
-    Option("bundle", dict(type="str"), "rollout_version_info", read=name_of, send="rolloutVersion", new=None),
-    Option("percentage", dict(type="float"), "rolloutPercentageBps", read=lambda bps: (bps or 0) / 100.0,
-           write=lambda pct: int(round(pct * 100)), new=0.0),
-    Option("enabled", BOOL, "rolloutEnabled", read=bool, new=False),
-    Option("paused", BOOL, "rolloutPausedAt", read=lambda at: at is not None, send="rolloutPaused", new=False),
+    Option("bundle", dict(type="str"), "rollout_version_info", decode=name_of, send="rolloutVersion", new=None),
+    Option("percentage", dict(type="float"), "rolloutPercentageBps", decode=lambda bps: (bps or 0) / 100.0,
+           encode=lambda pct: int(round(pct * 100)), new=0.0),
+    Option("enabled", BOOL, "rolloutEnabled", decode=bool, new=False),
+    Option("paused", BOOL, "rolloutPausedAt", decode=lambda at: at is not None, send="rolloutPaused", new=False),
     Option("cache_ttl_seconds", dict(type="int"), "rolloutCacheTtlSeconds", new=2592000),
 )
 AUTO_PAUSE_OPTIONS = (
@@ -55,7 +55,7 @@ AUTO_PAUSE_OPTIONS = (
     Option("cooldown_minutes", dict(type="int"), "autoPauseCooldownMinutes", new=60),
 )
 CHANNEL_OPTIONS = (
-    Option("bundle", dict(type="str"), "version", read=name_of, write=lambda name: name or "", new=None),
+    Option("bundle", dict(type="str"), "version", decode=name_of, encode=lambda name: name or "", new=None),
     Option("public", BOOL, new=False),
     Option("disable_auto_update_under_native", BOOL, "disableAutoUpdateUnderNative", new=True),
     Option("disable_auto_update", dict(type="str", choices=["major", "minor", "patch", "version_number",
@@ -79,7 +79,7 @@ CHANNEL_FIELDS = (
     Field("id", send=False),
     Field("app_id", send=False),
     Field("channel", "name", send=False),
-    Field("bundle_id", "version", read=id_of, send=False),
+    Field("bundle_id", "version", decode=id_of, send=False),
     Field("rollout_paused_at", "rolloutPausedAt", send=False),
     Field("rollout_pause_reason", "rolloutPauseReason", send=False),
     Field("created_at", send=False),

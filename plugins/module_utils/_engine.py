@@ -118,17 +118,17 @@ class Field(object):
     """One field of a resource: its option name, its API name, and the conversions between them.
 
     ``api``    the key read from an API object (default: the option name).
-    ``read``   API value -> option value (default: as is).
+    ``decode`` converter, API value -> option value (default: as is).
     ``send``   the key written in a request body (default: ``api``; False: never sent).
-    ``write``  option value -> API value (default: as is).
+    ``encode`` converter, option value -> API value (default: as is).
     ``fields`` a nested table: the option is a dict whose keys are flat API keys.
     """
 
-    def __init__(self, option, api=None, read=None, write=None, send=None, fields=None):
+    def __init__(self, option, api=None, decode=None, encode=None, send=None, fields=None):
         self.option = option
         self.api = api or option
-        self.read = read
-        self.write = write
+        self.decode = decode
+        self.encode = encode
         self.send = self.api if send is None else send
         self.fields = fields
 
@@ -176,7 +176,7 @@ def from_api(table, data):
             out[field.option] = from_api(field.fields, data)
             continue
         value = data.get(field.api)
-        out[field.option] = field.read(value) if field.read else value
+        out[field.option] = field.decode(value) if field.decode else value
     return out
 
 
@@ -190,7 +190,7 @@ def to_api(table, changes):
         if field.fields is not None:
             body.update(to_api(field.fields, value or {}))
         else:
-            body[field.send] = field.write(value) if field.write else value
+            body[field.send] = field.encode(value) if field.encode else value
     return body
 
 
