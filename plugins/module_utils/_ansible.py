@@ -174,7 +174,7 @@ def run_environment():
     engine = new_engine(module)
     env = _environment.Environment(engine, organization, sections, purge=module.params["purge"],
                                    parallel=module.params["parallel"])
-    errors = env.check()
+    errors = env.validate_all()
     if errors:
         module.fail_json(msg="\n".join(errors), changed=False)
     result = env.apply()

@@ -289,7 +289,7 @@ class App(Resource):
         data = self.write("PUT", "/app/%s" % self.app_id, body=self.body(changes))
         if isinstance(data, dict) and data.get("app_id"):
             return app_from_api(data)
-        return self.read_written()
+        return self.current_after_write()
 
     def delete(self, before):
         self.delete_gone_ok("/app/%s" % self.app_id, ("cannot_delete_app",))

@@ -319,7 +319,7 @@ class Bundle(AppResource, Resource):
 
     # -- absent ----------------------------------------------------------
 
-    def refuse_if_served(self, bundle_id, name):
+    def check_not_served(self, bundle_id, name):
         users = self.usage().get(bundle_id)
         if users:
             self.fail("bundle %s of app %s is served by channel(s) %s; Capgo does not delete a bundle a channel "
@@ -339,7 +339,7 @@ class Bundle(AppResource, Resource):
     def absent(self, before):
         if before is None:
             return None
-        self.refuse_if_served(before["id"], self.name)
+        self.check_not_served(before["id"], self.name)
         return super(Bundle, self).absent(before)
 
     def delete(self, before):

@@ -251,7 +251,7 @@ class Channel(AppResource, Resource):
             # Imported here: _bundle reads channels through this file.
             from ansible_collections.capgo.cloud.plugins.module_utils._bundle import Bundle
 
-            wanted = set(n for n in wanted if self.find_peer(Bundle, version=n) is None)
+            wanted = set(n for n in wanted if self.current_of(Bundle, version=n) is None)
         else:
             for bundle in self.client.iter_pages("/bundle", params={"app_id": self.app_id},
                                                  empty_errors=("cannot_get_bundle",)):
@@ -316,13 +316,13 @@ class Channel(AppResource, Resource):
         self.write("POST", "/channel", body=self.body(first), idempotent=True)
         if rollout.get("bundle"):
             self.write("POST", "/channel", body=self.body({"rollout": rollout}), idempotent=True)
-        return self.read_written()
+        return self.current_after_write()
 
     def update(self, before, changes):
         # The upsert may be repeated after a lost answer, but a promote or rollback may not:
         # repeated, it finds no rollout left and fails although it worked.
         self.write("POST", "/channel", body=self.body(changes), idempotent="rollout_action" not in changes)
-        return self.read_written()
+        return self.current_after_write()
 
     def delete(self, before):
         self.delete_gone_ok("/channel", ("cannot_find_channel",), params={"app_id": self.app_id, "channel": self.name})

@@ -155,7 +155,7 @@ class Device(AppResource, Resource):
 
     def check_channel(self, name):
         """Fail, naming the rule, when the target channel is missing or public (before any write)."""
-        channel = self.find_peer(Channel, channel=name)
+        channel = self.current_of(Channel, channel=name)
         if channel is None:
             self.fail("channel %s does not exist in app %s: a device can only be pointed at an existing "
                       "private channel (create it first with capgo.cloud.capgo_channel)" % (name, self.app_id))
@@ -190,7 +190,7 @@ class Device(AppResource, Resource):
                                             "channel": changes["channel"]})
         if not before.get("seen"):
             return self.predict_update(before, changes)
-        after = self.read_written()
+        after = self.current_after_write()
         if after.get("seen") and after.get("channel") != changes["channel"]:
             self.fail("%s was set to channel %s, but Capgo reports channel %s"
                       % (self.describe(), changes["channel"], after.get("channel")), **self.result)

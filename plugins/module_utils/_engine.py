@@ -222,7 +222,7 @@ class Engine(object):
         # What this run wrote (or, in check mode, predicts) by (kind, identity): the items after
         # them see it although the listings were read before (a device's new channel).
         self.written = {}
-        # Many resources in one run: read each kind once per scope (Resource.lookup).
+        # Many resources in one run: read each kind once per scope (Resource.current).
         self.prefer_listings = False
         self.lock = threading.Lock()
 
@@ -392,7 +392,7 @@ class Operation(object):
         if "org_id" in self.checked_identifiers and org_id is not None and not is_uuid(org_id):
             self.fail("org_id must be the organization's id (a UUID), got %r" % (org_id,))
 
-    def check(self):
+    def validate_all(self):
         """Every check that runs before the first request."""
         self.validate_identifiers()
         self.validate()
@@ -402,7 +402,7 @@ class Operation(object):
 
     def run(self):
         """Check, then execute; the result, or ``Failure`` (never another exception)."""
-        self.check()
+        self.validate_all()
         try:
             self.execute()
         except CapgoAPIError as err:
@@ -516,7 +516,7 @@ class Resource(Operation):
         """True when a listed state is this resource (default: every identity option equal)."""
         return all(state.get(o) == self.params.get(o) for o in self.identity_options)
 
-    def lookup(self):
+    def current(self):
         """The current state: from this run's listing of the scope when the engine prefers
         listings (one request per kind and scope for many resources), else ``read()``."""
         if self.known_absent:
@@ -535,7 +535,7 @@ class Resource(Operation):
         """Hook: the state of a resource its kind's listing does not show (default: absent)."""
         return None
 
-    def find_peer(self, declaration, **identity):
+    def current_of(self, declaration, **identity):
         """Another resource of this run (the channel a device points at): what this run wrote
         (or predicted) for it, else its current state (from the run's listing, or read on its own)."""
         peer = declaration(self.engine, dict(self.params, **identity))
@@ -544,7 +544,7 @@ class Resource(Operation):
         with self.engine.lock:
             if key in self.engine.written:
                 return self.engine.written[key]
-        return peer.lookup()
+        return peer.current()
 
     def ambiguous(self, hits):
         ids = ", ".join(sorted("%s" % h.get("id") for h in hits))
@@ -673,7 +673,7 @@ class Resource(Operation):
     def delete(self, before):
         raise NotImplementedError
 
-    def read_written(self, msg=None):
+    def current_after_write(self, msg=None):
         """The state after a write: ``read()`` (failing, with ``msg`` if given, when the resource is
         not there), or, in a run over many resources, the state check mode predicts, so that such
         a run sends one write per change and nothing else."""
@@ -724,7 +724,7 @@ class Resource(Operation):
         return None
 
     def execute(self):
-        before = self.lookup()
+        before = self.current()
         self.before = before
         if self.absent_wanted:
             after = self.absent(before)

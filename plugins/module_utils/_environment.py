@@ -157,12 +157,12 @@ class Environment(object):
 
     # -- checks before any request ---------------------------------------
 
-    def check(self):
+    def validate_all(self):
         """Every item's own checks (those of its module), before the first request: failure lines."""
         lines = []
         for item in [self.org] + self.items:
             try:
-                item.declaration(self.engine, item.params).check()
+                item.declaration(self.engine, item.params).validate_all()
             except Failure as failure:
                 lines.append("%s %s: %s" % (item.kind, item.id, failure.msg))
         return lines

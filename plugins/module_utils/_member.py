@@ -165,7 +165,7 @@ class Member(Resource):
     def matches(self, state):
         return (state["email"] or "").lower() == self.email.lower()
 
-    def lookup(self):
+    def current(self):
         if not self.engine.prefer_listings:
             return self.read()
         # The members of the organization (for the last-super-admin rule) come from the listing too.
@@ -229,8 +229,8 @@ class Member(Resource):
         self.write("POST", "/organization/members",
                    body={"orgId": self.org_id, "email": self.email.lower(), "invite_type": role})
 
-    def read_back(self):
-        return self.read_written("%s was invited but is not in the member list" % self.describe())
+    def current_after_write(self, msg=None):
+        return super().current_after_write(msg or "%s was invited but is not in the member list" % self.describe())
 
     def create(self, desired):
         try:
@@ -251,14 +251,14 @@ class Member(Resource):
             self.check_update(current, changes)
             self.result["changed"] = True
             return self.update(current, changes)
-        return self.read_back()
+        return self.current_after_write()
 
     def update(self, before, changes):
         self.remove()
         self.removed = True
         self.invite(changes["role"])
         self.removed = False
-        return self.read_back()
+        return self.current_after_write()
 
     def remove(self):
         self.delete_gone_ok("/organization/members", ("organization_member_not_found",),

@@ -215,8 +215,8 @@ class Organization(Resource):
             return self.get_org(self.org_id)
         return find_one(self.list_all(self, {}), self.matches, self.ambiguous)
 
-    def lookup(self):
-        before = super(Organization, self).lookup()
+    def current(self):
+        before = super(Organization, self).current()
         if self.org_id and before is None and self.params["state"] == "present":
             self.fail("organization %s does not exist, or this API key may not read it (Capgo answers "
                       "invalid_org_id for both); an organization cannot be created with a chosen id, "
@@ -235,7 +235,9 @@ class Organization(Resource):
             self.policy_row = policy_from_row(row)
             self.last_row = row
 
-    def read_back(self, org_id):
+    def current_after_write(self, msg=None, org_id=None):
+        """The organization ``org_id`` after a write (the policy the PUT returned; the row it returned when
+        this key is locked out by the new policy)."""
         try:
             after = self.get_org(org_id)
         except CapgoAPIError as err:
@@ -267,14 +269,14 @@ class Organization(Resource):
         rest = dict((k, v) for k, v in desired.items() if k in ("logo",) + POLICY)
         if rest:
             self.put(org_id, rest)
-        after = self.read_back(org_id)
+        after = self.current_after_write(org_id=org_id)
         if self.params["estimated_mau"] is not None:
             after["estimated_mau"] = self.params["estimated_mau"]
         return after
 
     def update(self, before, changes):
         self.put(before["org_id"], changes)
-        return self.read_back(before["org_id"])
+        return self.current_after_write(org_id=before["org_id"])
 
     def delete(self, before):
         # 403 invalid_org_id means "gone" or "not allowed": a read tells which.

@@ -158,7 +158,7 @@ def test_empty_api_key_fails_before_any_request(monkeypatch):
 class RereadThing(Thing):
     def create(self, desired):
         self.write("POST", "/thing", body=desired)
-        return self.read_written()
+        return self.current_after_write()
 
 
 @responses.activate

@@ -177,7 +177,7 @@ def apply(check_mode=False, diff=False, org=None, sections=None, purge=(), paral
         org, sections = declaration()
     engine = Engine(CapgoClient(api_key=KEY, api_url=URL, retries=0), check_mode=check_mode, diff=diff)
     env = _environment.Environment(engine, org, sections, purge=purge, parallel=parallel)
-    assert env.check() == []
+    assert env.validate_all() == []
     return env, env.apply()
 
 
@@ -288,7 +288,7 @@ def test_item_checks_run_before_any_request(backend):
     sections["devices"][0]["size"] = -1
     engine = Engine(CapgoClient(api_key=KEY, api_url=URL, retries=0))
     env = _environment.Environment(engine, org, sections)
-    assert env.check() == ["devices com.example.app/d1: size must be at least 0"]
+    assert env.validate_all() == ["devices com.example.app/d1: size must be at least 0"]
     assert backend.calls == []
 
 

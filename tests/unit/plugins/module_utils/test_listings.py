@@ -80,7 +80,7 @@ def same_state(cls, **given):
     read = cls(new_engine(), params_of(cls, **given)).read()
     engine = new_engine()
     engine.prefer_listings = True
-    listed = cls(engine, params_of(cls, **given)).lookup()
+    listed = cls(engine, params_of(cls, **given)).current()
     return read, listed
 
 
