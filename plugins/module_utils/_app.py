@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlparse
 
 from ansible_collections.capgo.cloud.plugins.module_utils._client import URL_RE
 from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
+    INVALID_APP_ID,
     Field,
     Resource,
     find_one,
@@ -31,7 +32,6 @@ MAX_RETENTION_DAYS = (RETENTION_LIMIT_SECONDS - 1) // SECONDS_PER_DAY  # 730
 DEFAULT_RETENTION_SECONDS = 2592000
 # What POST /app takes; everything else is set by a PUT after the create.
 CREATE_FIELDS = ("name", "owner_org", "icon")
-INVALID_APP_ID_LIKE = "app_id {app_id!r} is not a valid reverse-domain app id (like com.example.app)"
 STORAGE_URL_RE = re.compile(r"/storage/v1/object(?:/(?:public|sign))?/images/(.+)$")
 
 
@@ -121,8 +121,8 @@ class App(Resource):
                              "app.update_settings; Capgo answers cannot_access_app for both)",
         "cannot_delete_app": "app {app_id} cannot be deleted with this API key: deleting an app needs app.delete "
                              "(the org_super_admin role), or the app was deleted meanwhile",
-        "invalid_app_id": INVALID_APP_ID_LIKE,
-        "missing_app_id": INVALID_APP_ID_LIKE,
+        "invalid_app_id": INVALID_APP_ID,
+        "missing_app_id": INVALID_APP_ID,
     }
     managed = ("name", "owner_org", "icon", "retention_days", "expose_metadata", "allow_device_custom_id",
                "block_provider_infra_requests", "ios_store_url", "android_store_url")

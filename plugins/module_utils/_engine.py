@@ -29,6 +29,7 @@ import copy
 import json
 import re
 import threading
+from typing import Any, Dict, List, Optional
 
 from ansible_collections.capgo.cloud.plugins.module_utils._client import (
     MASK,
@@ -43,7 +44,8 @@ UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 
 AUTH_ERRORS = ("invalid_apikey", "no_key_provided", "no_jwt_apikey_or_subkey")
-INVALID_APP_ID = "app_id {app_id} is not a valid reverse-domain app id"
+# The one wording of an invalid app id, whether the module or Capgo finds it.
+INVALID_APP_ID = "app_id {app_id!r} is not a valid app id (reverse-domain, like com.example.app)"
 UNEXPECTED = (KeyError, TypeError, AttributeError, ValueError, IndexError)
 
 
@@ -304,11 +306,11 @@ class Operation(object):
         self.setup()
 
     @classmethod
-    def operation_for(cls, params):
+    def operation_for(cls, params: Dict[str, Any]) -> type:
         """The operation that runs ``params`` (a declaration may hand some to one of its own)."""
         return cls
 
-    def setup(self):
+    def setup(self) -> None:
         """Hook: derive attributes from ``params`` (nothing may be requested here)."""
         return None
 
@@ -336,10 +338,10 @@ class Operation(object):
         if name is not None:
             self.fail("%s must not be empty" % name)
 
-    def describe(self):
+    def describe(self) -> str:
         return "the %s" % self.resource_key
 
-    def explain(self, err):
+    def explain(self, err: CapgoAPIError) -> Optional[str]:
         """Hook: a clearer sentence for an API error, or None. The error line is appended.
 
         Resources handle their own codes (``errors``, or code here) and end with
@@ -379,7 +381,7 @@ class Operation(object):
 
     # -- running ---------------------------------------------------------
 
-    def validate(self):
+    def validate(self) -> None:
         """Hook: check option values the argument spec cannot express, before any request."""
         return None
 
@@ -387,7 +389,7 @@ class Operation(object):
         """``app_id`` must be a reverse-domain id and ``org_id`` a UUID, in every module."""
         app_id = self.params.get("app_id")
         if "app_id" in self.checked_identifiers and app_id is not None and not is_app_id(app_id):
-            self.fail("app_id %r is not a valid app id (reverse-domain, like com.example.app)" % (app_id,))
+            self.fail(INVALID_APP_ID.format(app_id=app_id))
         org_id = self.params.get("org_id")
         if "org_id" in self.checked_identifiers and org_id is not None and not is_uuid(org_id):
             self.fail("org_id must be the organization's id (a UUID), got %r" % (org_id,))
@@ -397,7 +399,7 @@ class Operation(object):
         self.validate_identifiers()
         self.validate()
 
-    def execute(self):
+    def execute(self) -> None:
         raise NotImplementedError
 
     def run(self):
@@ -446,7 +448,7 @@ class Operation(object):
                 return None
             raise
 
-    def read(self):
+    def read(self) -> Optional[Dict[str, Any]]:
         raise NotImplementedError
 
 
@@ -497,7 +499,7 @@ class Resource(Operation):
     known_absent = False
 
     @classmethod
-    def list_all(cls, op, scope):
+    def list_all(cls, op: "Operation", scope: Dict[str, Any]) -> Optional[List[Dict[str, Any]]]:
         """Every object of this kind in ``scope`` (a dict of ``scope_options``), all pages.
 
         States in the module's language, exactly as ``read()`` returns them. ``op`` is the
@@ -506,17 +508,17 @@ class Resource(Operation):
         """
         return None
 
-    def identity(self):
+    def identity(self) -> str:
         """The resource's identity as a string (``com.example.app/production``)."""
         return "/".join("%s" % self.params.get(o) for o in self.identity_options)
 
     identity_options = ()
 
-    def matches(self, state):
+    def matches(self, state: Dict[str, Any]) -> bool:
         """True when a listed state is this resource (default: every identity option equal)."""
         return all(state.get(o) == self.params.get(o) for o in self.identity_options)
 
-    def current(self):
+    def current(self) -> Optional[Dict[str, Any]]:
         """The current state: from this run's listing of the scope when the engine prefers
         listings (one request per kind and scope for many resources), else ``read()``."""
         if self.known_absent:
@@ -531,7 +533,7 @@ class Resource(Operation):
         found = find_one(states, self.matches, self.ambiguous)
         return self.unlisted() if found is None else found
 
-    def unlisted(self):
+    def unlisted(self) -> Optional[Dict[str, Any]]:
         """Hook: the state of a resource its kind's listing does not show (default: absent)."""
         return None
 
@@ -564,11 +566,11 @@ class Resource(Operation):
 
     # -- desired state ---------------------------------------------------
 
-    def normalize(self, key, value):
+    def normalize(self, key: str, value: Any) -> Any:
         """Hook: turn an option value into the form ``read()`` returns."""
         return value
 
-    def desired(self):
+    def desired(self) -> Dict[str, Any]:
         """The managed options the user set (None means "not set": never compared).
 
         Unset suboptions of dict options are dropped too; ``normalize`` runs afterwards, so a
@@ -588,7 +590,7 @@ class Resource(Operation):
 
     # -- comparison ------------------------------------------------------
 
-    def values_equal(self, key, current, wanted):
+    def values_equal(self, key: str, current: Any, wanted: Any) -> bool:
         if isinstance(wanted, dict):
             current = current if isinstance(current, dict) else {}
             return all(self.values_equal(key, current.get(k), v) for k, v in wanted.items())
@@ -601,7 +603,7 @@ class Resource(Operation):
                 return False
         return current == wanted
 
-    def compare(self, before, desired):
+    def compare(self, before: Dict[str, Any], desired: Dict[str, Any]) -> Dict[str, Any]:
         """The part of ``desired`` that differs from ``before`` (nested dicts: only differing keys)."""
         changes = {}
         for key, wanted in desired.items():
@@ -629,10 +631,10 @@ class Resource(Operation):
                 out[key] = copy.deepcopy(value)
         return out
 
-    def predict_create(self, desired):
+    def predict_create(self, desired: Dict[str, Any]) -> Dict[str, Any]:
         return self.merge(self.create_defaults, desired)
 
-    def predict_update(self, before, changes):
+    def predict_update(self, before: Dict[str, Any], changes: Dict[str, Any]) -> Dict[str, Any]:
         return self.merge(before, changes)
 
     # -- output ----------------------------------------------------------
@@ -664,13 +666,13 @@ class Resource(Operation):
 
     # -- the cycle -------------------------------------------------------
 
-    def create(self, desired):
+    def create(self, desired: Dict[str, Any]) -> Dict[str, Any]:
         raise NotImplementedError
 
-    def update(self, before, changes):
+    def update(self, before: Dict[str, Any], changes: Dict[str, Any]) -> Dict[str, Any]:
         raise NotImplementedError
 
-    def delete(self, before):
+    def delete(self, before: Dict[str, Any]) -> None:
         raise NotImplementedError
 
     def current_after_write(self, msg=None):
@@ -684,17 +686,17 @@ class Resource(Operation):
             self.fail(msg or "%s was written but cannot be read back" % self.describe())
         return after
 
-    def check_create(self, desired):
+    def check_create(self, desired: Dict[str, Any]) -> None:
         """Hook run before a create (also in check mode): fail early on what cannot work."""
         missing = [k for k in self.create_required if desired.get(k) is None and self.params.get(k) is None]
         if missing:
             self.fail("%s is required to create %s" % (", ".join(missing), self.describe()))
 
-    def check_update(self, before, changes):
+    def check_update(self, before: Dict[str, Any], changes: Dict[str, Any]) -> None:
         """Hook run before an update (also in check mode)."""
         return None
 
-    def present(self, before):
+    def present(self, before: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
         desired = self.desired()
         self.planned = desired
         if before is None:
@@ -715,7 +717,7 @@ class Resource(Operation):
             return self.prediction
         return self.update(before, changes)
 
-    def absent(self, before):
+    def absent(self, before: Optional[Dict[str, Any]]) -> None:
         if before is None:
             return None
         self.result["changed"] = True
@@ -736,7 +738,7 @@ class Resource(Operation):
                 self.engine.written[(self.kind, self.identity())] = after
         self.finish(before, after)
 
-    def finish(self, before, after):
+    def finish(self, before: Optional[Dict[str, Any]], after: Optional[Dict[str, Any]]) -> None:
         self.result[self.resource_key] = self.public_view(after)
         if self.engine.diff:
             self.result["diff"] = dict(before=self.diff_view(before), after=self.diff_view(after))
@@ -751,16 +753,16 @@ class Resource(Operation):
         return out
 
     @classmethod
-    def item_id(cls, params):
+    def item_id(cls, params: Dict[str, Any]) -> str:
         """The identity ``capgo_environment``'s ``changes`` name the resource by (``com.example.app/beta``)."""
         return "/".join("%s" % params.get(o) for o in cls.identity_options)
 
     @classmethod
-    def purge_options(cls, state, scope):
+    def purge_options(cls, state: Dict[str, Any], scope: Dict[str, Any]) -> Optional[Dict[str, Any]]:
         """The options that delete the listed ``state`` of ``scope`` (a purge), or None: it stays."""
         return None
 
-    def change_action(self, before, after):
+    def change_action(self, before: Optional[Dict[str, Any]], after: Optional[Dict[str, Any]]) -> str:
         """create, update or delete."""
         if not before:
             return "create"
@@ -779,7 +781,7 @@ class Resource(Operation):
             return {}
         return copy.deepcopy({k: v for k, v in self.public_view(self.after).items() if k not in self.secret_fields})
 
-    def changes(self, item_id, result):
+    def changes(self, item_id: str, result: Dict[str, Any]) -> List[Dict[str, Any]]:
         """What this run changed (``result``: the run's result, or its failure's), as ``capgo_environment``'s
         ``changes`` entries (managed fields, secrets masked)."""
         if not result.get("changed"):
