@@ -291,6 +291,8 @@ class Environment(object):
 
     def protected(self, kind, state):
         """What purge never removes: the caller's own key and membership, the last super admin."""
+        if kind not in ("apikeys", "members"):
+            return False
         caller = self.caller()
         if caller is None and kind in ("apikeys", "members") and kind not in self.unknown_caller_warned:
             self.unknown_caller_warned.add(kind)
@@ -306,7 +308,12 @@ class Environment(object):
         return False
 
     def caller(self):
-        """The API key this run uses (``id``, ``user_id``), or None when Capgo does not say."""
+        """The API key this run uses (``id``, ``user_id``), or None when Capgo does not say.
+
+        Capgo tells it only to ``GET /apikey/<the key itself>``: the key goes into a URL path, which
+        proxies and CDNs may log. So it is asked once, and only when a purge of API keys or members
+        needs it (documented in capgo_environment's ``purge`` and the environments guide).
+        """
         if not hasattr(self, "_caller"):
             self._caller = None
             try:

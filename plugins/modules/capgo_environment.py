@@ -100,6 +100,8 @@ options:
       - Never removed are the API key the run uses, the caller's own membership, super admins,
         and bundles a channel serves. To find the caller's key and user, Capgo's
         C(GET /apikey/:key) is asked once when V(apikeys) or V(members) are purged.
+      - That request carries the API key in its URL path, which proxies and CDNs may log. It is
+        sent only for a purge of V(apikeys) or V(members) (Capgo offers no other way to tell).
       - In check mode, purge is planned like everything else.
     type: list
     elements: str

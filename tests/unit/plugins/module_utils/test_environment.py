@@ -150,6 +150,7 @@ def backend(monkeypatch):
     monkeypatch.setattr(_environment, "KINDS", KINDS)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         state = Backend()
+        state.mock = mock
         for method in ("GET", "POST", "PUT", "DELETE"):
             mock.add_callback(method, re.compile(re.escape(URL) + r"/fake/.*"), callback=state)
         yield state
@@ -397,3 +398,17 @@ def test_no_log_values_walk_suboptions_and_structures():
     params = dict(token="t0ken", name="visible", empty="", nested=[dict(pin=1234, label="shown"), dict(pin=None)],
                   blob=dict(a="x1", b=["y2", True, None]))
     assert no_log_values(spec, params) == {"t0ken", "1234", "x1", "y2"}
+
+
+def test_the_api_key_goes_into_a_url_path_only_for_a_purge_of_keys_or_members(backend):
+    """GET /apikey/<key> (the only way Capgo tells the caller's key) is sent for purge: [apikeys] or
+    [members] alone: proxies and CDNs log paths."""
+    backend.seed("organization", ORG, org_id=ORG, size=3)
+    backend.seed("webhooks", "stale", name="stale", org_id=ORG, size=1)
+    apply(purge=("channels", "webhooks", "apps", "devices"))
+    assert "DELETE webhooks/stale" in backend.writes
+    assert not [c for c in backend.mock.calls if "/apikey/" in c.request.url]
+    backend.seed("members", "old@example.com", email="old@example.com", org_id=ORG)
+    apply(purge=("members",))
+    assert "DELETE members/old@example.com" not in backend.writes  # the caller is unknown: none removed
+    assert [c.request.method for c in backend.mock.calls if "/apikey/" in c.request.url] == ["GET"]
