@@ -103,6 +103,7 @@ class ApiKey(Resource):
     }
     managed = ("name", "expires_at", "hashed", "bindings")
     secret_fields = ("key",)
+    export_options = ("expires_at",)  # not the bindings (Capgo cannot read them back)
     # app_id may also be the app's UUID here (with org_id): checked in validate().
     checked_identifiers = ("org_id",)
 

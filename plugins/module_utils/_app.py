@@ -126,6 +126,7 @@ class App(Resource):
     }
     managed = ("name", "owner_org", "icon", "retention_days", "expose_metadata", "allow_device_custom_id",
                "block_provider_infra_requests", "ios_store_url", "android_store_url")
+    export_options = tuple(o for o in managed if o != "owner_org")  # the nesting gives it
     create_required = ("name", "owner_org")
     create_defaults = {"icon": "", "retention_days": seconds_to_days(DEFAULT_RETENTION_SECONDS),
                        "ios_store_url": None, "android_store_url": None, "default_upload_channel": "dev"}

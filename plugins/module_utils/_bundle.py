@@ -134,6 +134,7 @@ class Bundle(AppResource, Resource):
                                         "another bundle first",
     })
     managed = IMMUTABLE + METADATA
+    export_options = tuple(o for o in managed if o != "session_key")  # not the secret
     secret_fields = ("session_key",)
     create_required = ("external_url", "checksum")
     create_defaults = NEW_BUNDLE

@@ -15,6 +15,7 @@ from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
     argument_spec_of,
     create_defaults_of,
     drop_none,
+    exported_of,
     from_api,
     managed_of,
     options,
@@ -130,6 +131,7 @@ class Channel(AppResource, Resource):
                              "(Capgo answers cannot_access_app for both)",
     })
     managed = managed_of(CHANNEL_OPTIONS)
+    export_options = exported_of(CHANNEL_OPTIONS)
     create_defaults = create_defaults_of(CHANNEL_OPTIONS)
 
     argument_spec = dict(

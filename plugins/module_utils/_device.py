@@ -51,6 +51,7 @@ class Device(AppResource, Resource):
                                    "to private channels",
     })
     managed = ("channel",)
+    export_options = managed
 
     argument_spec = dict(
         app_id=dict(type="str", required=True),

@@ -141,12 +141,15 @@ NOT_SET = object()
 class Option(Field):
     """One managed option of a declaration, declared once: its argument spec entry (``spec``), its
     API field (as ``Field``), and ``new``, the value the server gives a new resource (check mode's
-    prediction; not set: the option is left out of ``create_defaults``). With ``fields`` (a table
-    of ``Option``), the spec's suboptions and ``new`` derive from that table.
+    prediction; not set: the option is left out of ``create_defaults``), and ``export``, whether
+    an export of the estate writes it (False for an identity, a secret, what Capgo cannot read
+    back). With ``fields`` (a table of ``Option``), the spec's suboptions and ``new`` derive from
+    that table.
     """
 
-    def __init__(self, option, spec, api=None, new=NOT_SET, **field):
+    def __init__(self, option, spec, api=None, new=NOT_SET, export=True, **field):
         super().__init__(option, api, **field)
+        self.export = export
         self.spec = dict(spec)
         if self.fields is not None:
             self.spec.setdefault("options", argument_spec_of(self.fields))
@@ -163,6 +166,11 @@ def argument_spec_of(table):
 def managed_of(table):
     """The names of the ``Option`` of ``table`` (what a declaration manages)."""
     return tuple(o.option for o in table if isinstance(o, Option))
+
+
+def exported_of(table):
+    """The names of the ``Option`` of ``table`` an export writes."""
+    return tuple(o.option for o in table if isinstance(o, Option) and o.export)
 
 
 def create_defaults_of(table):
@@ -497,6 +505,9 @@ class Resource(Operation):
     kind = None
     scope_options = ()
     known_absent = False
+    # The managed options an export of the estate writes beside the identity: no secrets, no
+    # read-only server fields, nothing Capgo cannot read back, nothing the nesting gives.
+    export_options = ()
 
     @classmethod
     def list_all(cls, op: "Operation", scope: Dict[str, Any]) -> Optional[List[Dict[str, Any]]]:

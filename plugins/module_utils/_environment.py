@@ -378,27 +378,23 @@ class Environment(object):
 
 # -- export ------------------------------------------------------------------------
 
-# kind: (identity options, the options exported beside them). Managed options only: no
-# secrets, no read-only server fields, nothing Capgo cannot read back (a channel's platform
-# flags, an organization's security policy, an API key's bindings), nothing the nesting gives.
-EXPORT = {
-    "organization": (("org_id",), ("name", "management_email", "logo", "website")),
-    "members": (("email",), ("role",)),
-    "webhooks": (("name",), ("url", "events", "enabled", "delivery_version")),
-    "apikeys": (("name",), ("expires_at",)),
-    "apps": (("app_id",), ("name", "icon", "retention_days", "expose_metadata", "allow_device_custom_id",
-                           "block_provider_infra_requests", "ios_store_url", "android_store_url")),
-    "bundles": (("version",), ("external_url", "checksum", "key_id", "link", "comment")),
-    "channels": (("channel",), Channel.managed),
-    "devices": (("device_id",), ("channel",)),
+# kind: the identity options of an exported item (beside them: its declaration's ``export_options``).
+EXPORT_IDENTITY = {
+    "organization": ("org_id",),
+    "members": ("email",),
+    "webhooks": ("name",),
+    "apikeys": ("name",),
+    "apps": ("app_id",),
+    "bundles": ("version",),
+    "channels": ("channel",),
+    "devices": ("device_id",),
 }
 
 
 def exported(kind, state):
     """One listed state as a declaration item: identity, then the exported options that have a value."""
-    identity, fields = EXPORT[kind]
-    item = dict((k, state.get(k)) for k in identity)
-    for key in fields:
+    item = {k: state.get(k) for k in EXPORT_IDENTITY[kind]}
+    for key in KINDS[kind].export_options:
         value = state.get(key)
         if isinstance(value, dict):
             value = dict((k, v) for k, v in value.items() if v is not None) or None

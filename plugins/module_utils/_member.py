@@ -68,6 +68,7 @@ class Member(Resource):
     scope_options = ("org_id",)
     identity_options = ("org_id", "email")
     managed = ("role", "pending")
+    export_options = ("role",)
 
     argument_spec = dict(
         org_id=dict(type="str", required=True),

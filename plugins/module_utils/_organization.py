@@ -75,6 +75,7 @@ class Organization(Resource):
         "invalid_max_expiration_days": "max_apikey_expiration_days must be between 1 and 365",
     }
     managed = READABLE + POLICY
+    export_options = ("name", "management_email", "logo", "website")  # not the security policy
     create_required = ("name",)
     create_defaults = {"org_id": None, "id": None, "logo": None, "website": None, "customer_id": None}
 

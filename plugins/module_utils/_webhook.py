@@ -14,10 +14,15 @@ from urllib.parse import urlsplit
 
 from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
     Field,
+    Option,
     Resource,
+    argument_spec_of,
+    create_defaults_of,
+    exported_of,
     find_one,
     from_api,
     is_uuid,
+    managed_of,
     state_option,
     to_api,
 )
@@ -77,10 +82,17 @@ def is_ip_literal(host):
 
 
 EVENTS = ["apps", "app_versions", "channels", "org_users", "orgs"]
-# The webhook object; the request bodies name delivery_version deliveryVersion.
-WEBHOOK_FIELDS = (Field("id"), Field("org_id"), Field("name"), Field("url"), Field("enabled"), Field("events"),
-                  Field("delivery_version", send="deliveryVersion"), Field("created_at"), Field("updated_at"),
-                  Field("created_by"))
+# The webhook's managed options, each once (the request bodies name delivery_version deliveryVersion).
+WEBHOOK_OPTIONS = (
+    Option("name", dict(type="str", required=True), export=False),  # its identity
+    Option("url", dict(type="str")),
+    Option("events", dict(type="list", elements="str", choices=EVENTS)),
+    Option("enabled", dict(type="bool"), new=True),
+    Option("delivery_version", dict(type="str", choices=["legacy", "standard"]), send="deliveryVersion", new="legacy"),
+)
+# The webhook object.
+WEBHOOK_FIELDS = (Field("id"), Field("org_id"), Field("created_at"), Field("updated_at"),
+                  Field("created_by")) + WEBHOOK_OPTIONS
 
 
 def webhook_from_api(data):
@@ -110,21 +122,18 @@ class Webhook(Resource):
         "org_requires_expiring_key": "organization {org_id} requires API keys with an expiration date, and this "
                                      "key has none",
     }
-    managed = ("name", "url", "events", "enabled", "delivery_version")
+    managed = managed_of(WEBHOOK_OPTIONS)
+    export_options = exported_of(WEBHOOK_OPTIONS)
     unordered = ("events",)
     secret_fields = ("secret",)
     create_required = ("url", "events")
-    create_defaults = {"enabled": True, "delivery_version": "legacy"}
+    create_defaults = create_defaults_of(WEBHOOK_OPTIONS)
 
     argument_spec = dict(
         org_id=dict(type="str", required=True),
-        name=dict(type="str", required=True),
         id=dict(type="str"),
         state=state_option(),
-        url=dict(type="str"),
-        events=dict(type="list", elements="str", choices=EVENTS),
-        enabled=dict(type="bool"),
-        delivery_version=dict(type="str", choices=["legacy", "standard"]),
+        **argument_spec_of(WEBHOOK_OPTIONS)
     )
 
     def setup(self):
