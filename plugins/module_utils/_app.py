@@ -14,11 +14,14 @@ from urllib.parse import unquote, urlparse
 from ansible_collections.capgo.cloud.plugins.module_utils._client import URL_RE
 from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
     INVALID_APP_ID,
-    Field,
+    Option,
     Resource,
+    argument_spec_of,
+    create_defaults_of,
+    exported_of,
     find_one,
     is_uuid,
-    options,
+    managed_of,
     state_option,
     to_api,
 )
@@ -52,12 +55,20 @@ def seconds_to_days(seconds):
     return round(seconds / float(SECONDS_PER_DAY), 4)
 
 
-# The app row keeps every field it has; these are renamed or converted (and sent by PUT /app).
+# The app's managed options, each once. The app row keeps every field it has; icon and
+# retention_days are renamed or converted; PUT /app sends all but owner_org (set on create only).
 APP_FIELDS = (
-    Field("icon", "icon_url", send="icon", encode=lambda icon: icon or ""),
-    Field("retention_days", "retention", decode=seconds_to_days, encode=days_to_seconds),
-) + tuple(Field(key) for key in ("name", "expose_metadata", "allow_device_custom_id", "block_provider_infra_requests",
-                                 "ios_store_url", "android_store_url"))
+    Option("name", dict(type="str")),
+    Option("owner_org", dict(type="str"), send=False, export=False),  # the nesting gives it
+    Option("icon", dict(type="str"), "icon_url", send="icon", encode=lambda icon: icon or "", new=""),
+    Option("retention_days", dict(type="int"), "retention", decode=seconds_to_days, encode=days_to_seconds,
+           new=seconds_to_days(DEFAULT_RETENTION_SECONDS)),
+    Option("expose_metadata", dict(type="bool")),
+    Option("allow_device_custom_id", dict(type="bool")),
+    Option("block_provider_infra_requests", dict(type="bool")),
+    Option("ios_store_url", dict(type="str"), new=None),
+    Option("android_store_url", dict(type="str"), new=None),
+)
 
 
 def app_from_api(data):
@@ -124,19 +135,15 @@ class App(Resource):
         "invalid_app_id": INVALID_APP_ID,
         "missing_app_id": INVALID_APP_ID,
     }
-    managed = ("name", "owner_org", "icon", "retention_days", "expose_metadata", "allow_device_custom_id",
-               "block_provider_infra_requests", "ios_store_url", "android_store_url")
-    export_options = tuple(o for o in managed if o != "owner_org")  # the nesting gives it
+    managed = managed_of(APP_FIELDS)
+    export_options = exported_of(APP_FIELDS)
     create_required = ("name", "owner_org")
-    create_defaults = {"icon": "", "retention_days": seconds_to_days(DEFAULT_RETENTION_SECONDS),
-                       "ios_store_url": None, "android_store_url": None, "default_upload_channel": "dev"}
+    create_defaults = dict(create_defaults_of(APP_FIELDS), default_upload_channel="dev")
 
     argument_spec = dict(
         app_id=dict(type="str", required=True),
         state=state_option(),
-        retention_days=dict(type="int"),
-        **dict(options("str", "name", "owner_org", "icon", "ios_store_url", "android_store_url"),
-               **options("bool", "expose_metadata", "allow_device_custom_id", "block_provider_infra_requests"))
+        **argument_spec_of(APP_FIELDS)
     )
 
     def setup(self):
