@@ -14,10 +14,6 @@ this script derives the role's spec from them instead of a second copy kept by h
 Run with a python that has PyYAML and requests (e.g. .venvs/core-2.19/bin/python).
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import importlib
 import os
 import sys
@@ -82,8 +78,8 @@ def option(spec, module, name):
             out[key] = list(value) if isinstance(value, (list, tuple)) else value
     if spec.get("options"):
         prefix = name + ("[]" if spec.get("type") == "list" else "")
-        out["options"] = dict((sub, option(subspec, module, "%s.%s" % (prefix, sub)))
-                              for sub, subspec in spec["options"].items())
+        out["options"] = {sub: option(subspec, module, "%s.%s" % (prefix, sub))
+                          for sub, subspec in spec["options"].items()}
     return out
 
 
@@ -102,8 +98,8 @@ def checks(kwargs, dropped):
                 continue
             rules.append([list(part) if isinstance(part, (list, tuple)) else part for part in rule])
         if key == "required_by":
-            by = dict((k, list(v) if isinstance(v, (list, tuple)) else [v])
-                      for k, v in (kwargs.get(key) or {}).items() if k not in dropped)
+            by = {k: list(v) if isinstance(v, (list, tuple)) else [v]
+                  for k, v in (kwargs.get(key) or {}).items() if k not in dropped}
             if by:
                 out[key] = by
         elif rules:
@@ -243,7 +239,7 @@ class IndentedDumper(yaml.SafeDumper):
     """Indent list items under their key, as yamllint (ansible-lint) expects."""
 
     def increase_indent(self, flow=False, indentless=False):
-        return super(IndentedDumper, self).increase_indent(flow, False)
+        return super().increase_indent(flow, False)
 
 
 def render():

@@ -11,10 +11,6 @@ there with ``write_if_changed`` (compare, then an atomic replace; nothing in che
 Everything else is the module's result, unchanged.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import os
 
 from ansible.module_utils.common.text.converters import to_bytes, to_native
@@ -59,7 +55,7 @@ class ActionModule(ActionBase):
     _supports_async = True
 
     def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
+        result = super().run(tmp, task_vars)
         del tmp  # no effect since ansible-core 2.4
 
         args = dict(self._task.args)

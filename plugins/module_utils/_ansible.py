@@ -10,10 +10,6 @@ is here and nowhere else.
 Private to the collection (the leading underscore): no compatibility promise.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib

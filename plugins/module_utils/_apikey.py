@@ -3,10 +3,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The apikey resource of capgo.cloud (module ``capgo_apikey``): its declaration and its special rules."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 from datetime import datetime, timezone
 
 from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
@@ -255,7 +251,7 @@ class ApiKey(Resource):
             self.warn("%s is %shashed, and Capgo sets hashing only when a key is created: hashed=%s is not "
                       "applied (delete the key and create it again to change it)"
                       % (self.describe(), "" if before["hashed"] else "not ", hashed))
-        changes = super(ApiKey, self).compare(before, desired)
+        changes = super().compare(before, desired)
         if self.params["update_bindings"]:
             changes["bindings"] = None  # resolved in check_update
         if self.params["regenerate"]:
@@ -361,7 +357,7 @@ class ApiKey(Resource):
             return "lookup_api_key is not a valid API key (unknown or expired)"
         if err.error == "write_answer_lost" and err.method == "POST":
             return err.hint + "; the new key's value was only in that answer: run with regenerate: true to get one"
-        return super(ApiKey, self).explain(err)
+        return super().explain(err)
 
     @classmethod
     def list_all(cls, op, scope):
@@ -426,7 +422,7 @@ class ApiKey(Resource):
     def predict_update(self, before, changes):
         changes = dict(changes)
         changes.pop("regenerate", None)
-        return super(ApiKey, self).predict_update(before, changes)
+        return super().predict_update(before, changes)
 
     # -- writing ---------------------------------------------------------
 

@@ -3,10 +3,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The app resource of capgo.cloud (module ``capgo_app``): its declaration and its special rules."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import re
 
 from urllib.parse import unquote, urlparse
@@ -212,10 +208,10 @@ class App(Resource):
 
     def present(self, before):
         self._before = before
-        return super(App, self).present(before)
+        return super().present(before)
 
     def desired(self):
-        desired = super(App, self).desired()
+        desired = super().desired()
         if "owner_org" in desired and self.params["state"] == "present":
             desired["owner_org"] = self.resolve_org(desired["owner_org"], self._before)
         return desired
@@ -229,7 +225,7 @@ class App(Resource):
             return (current or None) == (wanted or None)
         if key == "owner_org" and isinstance(current, str) and isinstance(wanted, str):
             return current.lower() == wanted.lower()
-        return super(App, self).values_equal(key, current, wanted)
+        return super().values_equal(key, current, wanted)
 
     def check_create(self, desired):
         missing = [k for k in self.create_required if desired.get(k) is None]
@@ -246,7 +242,7 @@ class App(Resource):
                          "%s (%s)" % (changes["owner_org"], name) if name else changes["owner_org"]))
 
     def predict_create(self, desired):
-        after = super(App, self).predict_create(desired)
+        after = super().predict_create(desired)
         after["app_id"] = self.app_id
         return after
 
@@ -260,7 +256,7 @@ class App(Resource):
                     % self.app_id)
         if err.error in ("retention_to_big", "retention_to_small"):
             return check_retention_days(self.params.get("retention_days")) or "retention out of range"
-        return super(App, self).explain(err)
+        return super().explain(err)
 
     # -- reading ---------------------------------------------------------
 

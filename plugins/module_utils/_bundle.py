@@ -3,10 +3,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The bundle resource of capgo.cloud (module ``capgo_bundle``): its declaration and its special rules."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import re
 
 from ansible_collections.capgo.cloud.plugins.module_utils._engine import AppResource, Field, Resource, from_api, state_option
@@ -189,7 +185,7 @@ class Bundle(AppResource, Resource):
                       "leading v): Capgo registers only those" % self.name)
 
     def desired(self):
-        desired = super(Bundle, self).desired()
+        desired = super().desired()
         if self.before is not None and "session_key" not in self.before:
             desired.pop("session_key", None)  # not readable here: cannot be compared
         return desired
@@ -197,7 +193,7 @@ class Bundle(AppResource, Resource):
     def values_equal(self, key, current, wanted):
         if key in METADATA:
             return (current or "") == (wanted or "")
-        return super(Bundle, self).values_equal(key, current, wanted)
+        return super().values_equal(key, current, wanted)
 
     # -- reading ---------------------------------------------------------
 
@@ -211,7 +207,7 @@ class Bundle(AppResource, Resource):
             return ("Capgo refused to register bundle %s of app %s: either the name belongs to a deleted bundle "
                     "(Capgo keeps the names of deleted bundles reserved forever; use a new version), or this API "
                     "key may not upload bundles to the app (needs app.upload_bundle)" % (self.name, self.app_id))
-        return super(Bundle, self).explain(err)
+        return super().explain(err)
 
     def list_bundles(self, stop_at=None):
         """Every live bundle of the app (API rows), or up to the one named ``stop_at``."""
@@ -282,7 +278,7 @@ class Bundle(AppResource, Resource):
                   "(deleted names stay reserved too)" % (self.describe(), "; ".join(shown)))
 
     def predict_create(self, desired):
-        after = super(Bundle, self).predict_create(desired)
+        after = super().predict_create(desired)
         after.update({"app_id": self.app_id, "version": self.name, "encrypted": bool(after.get("session_key"))})
         return after
 
@@ -305,7 +301,7 @@ class Bundle(AppResource, Resource):
             if row is None:
                 self.fail("%s was registered but cannot be read back" % self.describe())
         after = bundle_from_api(row)
-        meta = dict((key, desired[key]) for key in METADATA if desired.get(key))
+        meta = {key: desired[key] for key in METADATA if desired.get(key)}
         if meta:
             self.write("POST", "/bundle/metadata", body=self.metadata_body(after["id"], meta), idempotent=True)
             after.update(meta)
@@ -341,7 +337,7 @@ class Bundle(AppResource, Resource):
         if before is None:
             return None
         self.check_not_served(before["id"], self.name)
-        return super(Bundle, self).absent(before)
+        return super().absent(before)
 
     def delete(self, before):
         if not self.delete_by_name(self.name) and self.find(self.name) is not None:
@@ -395,7 +391,7 @@ class Bundle(AppResource, Resource):
                               "they are listed" % (", ".join(still), self.app_id),
                               changed=bool(deleted), deleted=deleted, kept=kept_names)
                 deleted.extend(gone)
-            order = dict((b.get("name"), index) for index, b in enumerate(newest_first(scope)))
+            order = {b.get("name"): index for index, b in enumerate(newest_first(scope))}
             deleted.sort(key=order.get)
             kept_names.sort(key=order.get)
             self.result["changed"] = bool(deleted)
@@ -416,7 +412,7 @@ class Bundle(AppResource, Resource):
         return cls
 
     def execute(self):
-        super(Bundle, self).execute()
+        super().execute()
         if self.params["state"] == "absent" and self.result["changed"]:
             self.result["deleted"] = [self.name]
 

@@ -3,10 +3,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The channel resource of capgo.cloud (module ``capgo_channel``): its declaration and its special rules."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
     AppResource,
     Field,
@@ -150,7 +146,7 @@ class Channel(AppResource, Resource):
         self.app_id = self.params["app_id"]
         self.name = self.params["channel"]
         # ios/android/electron are write-only: sent on create and with every other change.
-        self.platforms = drop_none(dict((p, self.params.get(p)) for p in PLATFORMS))
+        self.platforms = drop_none({p: self.params.get(p) for p in PLATFORMS})
 
     @classmethod
     def purge_options(cls, state, scope):
@@ -190,7 +186,7 @@ class Channel(AppResource, Resource):
         return value
 
     def desired(self):
-        desired = super(Channel, self).desired()
+        desired = super().desired()
         source = self.params.get("promote_from")
         if source and self.params["state"] == "present":
             other = self.read_channel(source)
@@ -204,7 +200,7 @@ class Channel(AppResource, Resource):
     # -- comparison ------------------------------------------------------
 
     def compare(self, before, desired):
-        changes = super(Channel, self).compare(before, desired)
+        changes = super().compare(before, desired)
         action = self.params.get("rollout_action")
         rollout = before.get("rollout") or {}
         if action == "promote" and rollout.get("bundle"):
@@ -216,7 +212,7 @@ class Channel(AppResource, Resource):
     def predict_update(self, before, changes):
         changes = dict(changes)
         action = changes.pop("rollout_action", None)
-        after = super(Channel, self).predict_update(before, changes)
+        after = super().predict_update(before, changes)
         if action == "promote":
             after["bundle"] = before["rollout"]["bundle"]
         if action:
@@ -224,7 +220,7 @@ class Channel(AppResource, Resource):
         return after
 
     def predict_create(self, desired):
-        after = super(Channel, self).predict_create(desired)
+        after = super().predict_create(desired)
         after.update({"app_id": self.app_id, "channel": self.name})
         return after
 
@@ -332,4 +328,4 @@ class Channel(AppResource, Resource):
     def finish(self, before, after):
         if after and self.result["changed"]:
             after = dict(after, **self.platforms)
-        super(Channel, self).finish(before, after)
+        super().finish(before, after)

@@ -7,10 +7,6 @@ Private to the collection (the leading underscore): no compatibility promise.
 It has no Ansible imports, so it can be used and tested on its own.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import datetime
 import email.utils
 import json
@@ -181,7 +177,7 @@ class CapgoAPIError(Exception):
         self.retry_after = retry_after
         # For a request that got no answer: the sentence explaining what that means (transport_hint).
         self.hint = None
-        super(CapgoAPIError, self).__init__(self.__str__())
+        super().__init__(self.__str__())
 
     def __str__(self):
         where = "%s %s" % (self.method or "?", self.path or "?")

@@ -3,10 +3,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The device resource of capgo.cloud (module ``capgo_device``): its declaration and its special rules."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import datetime
 import time
 
@@ -104,7 +100,7 @@ class Device(AppResource, Resource):
     def explain(self, err):
         if err.status == 429 and err.error not in self.errors:
             return self.explain_rate_limit(err)
-        return super(Device, self).explain(err)
+        return super().explain(err)
 
     def explain_rate_limit(self, err):
         reason = err.more_info.get("reason") or err.error
@@ -175,7 +171,7 @@ class Device(AppResource, Resource):
     def compare(self, before, desired):
         if not before.get("seen") or self.params.get("refresh"):
             return dict(desired)
-        return super(Device, self).compare(before, desired)
+        return super().compare(before, desired)
 
     def check_update(self, before, changes):
         self.check_channel(changes["channel"])
@@ -209,7 +205,7 @@ class Device(AppResource, Resource):
         return None
 
     def finish(self, before, after):
-        super(Device, self).finish(before, after)
+        super().finish(before, after)
         if self.engine.diff and after is None and "channel" in (before or {}):
             # The device stays: the diff shows its override going away.
             self.result["diff"]["after"] = {"channel": None}

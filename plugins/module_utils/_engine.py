@@ -21,10 +21,6 @@ or many resources of different kinds in one process with one client (``capgo_env
 Private to the collection (the leading underscore): no compatibility promise.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import copy
 import json
 import re
@@ -67,7 +63,7 @@ def is_email(value):
 
 def options(kind, *names):
     """Argument-spec entries: each of ``names`` an option of type ``kind`` and nothing else."""
-    return dict((name, dict(type=kind)) for name in names)
+    return {name: dict(type=kind) for name in names}
 
 
 def state_option():
@@ -76,7 +72,7 @@ def state_option():
 
 
 def drop_none(data):
-    return dict((k, v) for k, v in data.items() if v is not None)
+    return {k: v for k, v in data.items() if v is not None}
 
 
 def empty_option(params, names):
@@ -116,7 +112,7 @@ def find_one(items, matches, ambiguous):
 # -- field tables -----------------------------------------------------------------
 
 
-class Field(object):
+class Field:
     """One field of a resource: its option name, its API name, and the conversions between them.
 
     ``api``    the key read from an API object (default: the option name).
@@ -211,14 +207,14 @@ class Failure(Exception):
     """A failed operation: one line, and what the result held when it failed."""
 
     def __init__(self, msg, result=None, api_error=None):
-        super(Failure, self).__init__(msg)
+        super().__init__(msg)
         self.msg = msg
         self.result = dict(result or {})
         if api_error is not None:
             self.result["api_error"] = api_error
 
 
-class Engine(object):
+class Engine:
     """What the operations of one run share: client, modes, warnings, listings."""
 
     def __init__(self, client, check_mode=False, diff=False):
@@ -291,7 +287,7 @@ class Engine(object):
 # -- operations -------------------------------------------------------------------
 
 
-class Operation(object):
+class Operation:
     """One unit of work against Capgo: checks, requests, one-line errors."""
 
     resource_key = "resource"
@@ -374,7 +370,7 @@ class Operation(object):
         # The resource's own explanation first, else the shared one for auth, rate limits, network.
         hint = self.explain(err) or Operation.explain(self, err)
         msg = str(err) if not hint else "%s (%s)" % (hint, err)
-        result = dict((k, v) for k, v in self.result.items() if k not in ("msg", "api_error"))
+        result = {k: v for k, v in self.result.items() if k not in ("msg", "api_error")}
         result["changed"] = self.writes_done > 0  # only what was really written counts as a change
         api_error = json.loads(self.engine.scrub(json.dumps(err.to_dict())))
         return Failure(self.engine.scrub(msg), result, api_error)
@@ -460,7 +456,7 @@ class Operation(object):
         raise NotImplementedError
 
 
-class AppResource(object):
+class AppResource:
     """What the resources that live in one app share (mixed into their ``Resource``): listed per app,
     and Capgo's ``invalid_app_id`` explained."""
 
@@ -536,7 +532,7 @@ class Resource(Operation):
             return None  # its parent is only predicted (check mode): it cannot exist yet
         if not self.engine.prefer_listings or self.kind is None:
             return self.read()
-        scope = dict((o, self.params.get(o)) for o in self.scope_options)
+        scope = {o: self.params.get(o) for o in self.scope_options}
         key = (self.kind,) + tuple(scope[o] for o in self.scope_options)
         states = self.engine.listing(key, lambda: self.list_all(self, scope))
         if states is None:
@@ -569,7 +565,7 @@ class Resource(Operation):
         self.after = None
         self.planned = {}  # what present() decided to write: the desired state, or the changes
         self.prediction = None  # the state present() predicts after that write
-        super(Resource, self).__init__(engine, params)
+        super().__init__(engine, params)
 
     @property
     def absent_wanted(self):
@@ -621,7 +617,7 @@ class Resource(Operation):
             current = before.get(key)
             if isinstance(wanted, dict):
                 current = current if isinstance(current, dict) else {}
-                sub = dict((k, v) for k, v in wanted.items() if not self.values_equal(key, current.get(k), v))
+                sub = {k: v for k, v in wanted.items() if not self.values_equal(key, current.get(k), v)}
                 if sub:
                     changes[key] = sub
             elif not self.values_equal(key, current, wanted):
@@ -663,7 +659,7 @@ class Resource(Operation):
         """Only the managed fields, secrets masked: what ``diff.before/after`` show."""
         if not state:
             return {}
-        return self.mask(dict((k, copy.deepcopy(state.get(k))) for k in self.managed if k in state))
+        return self.mask({k: copy.deepcopy(state.get(k)) for k in self.managed if k in state})
 
     def public_view(self, state):
         """The returned resource: secrets removed unless revealed by this run."""

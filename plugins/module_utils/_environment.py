@@ -17,10 +17,6 @@ it still converge. Check mode runs the same code without writes: a plan with the
 No Ansible imports. Private to the collection: no compatibility promise.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import copy
 from concurrent.futures import ThreadPoolExecutor
 
@@ -110,7 +106,7 @@ def declared_items(params, validate):
     return organization, sections, errors
 
 
-class Item(object):
+class Item:
     """One declared (or purged) resource of the environment and what became of it."""
 
     def __init__(self, kind, params, parent=None, purged=False):
@@ -133,7 +129,7 @@ class Item(object):
         return self.error is not None
 
 
-class Environment(object):
+class Environment:
     """Plan and apply many resources in one run."""
 
     def __init__(self, engine, organization, sections, purge=(), parallel=4):
@@ -217,7 +213,7 @@ class Environment(object):
                 item.params["owner_org"] = org_id
             if item.kind in ("members", "webhooks"):
                 item.params["org_id"] = org_id
-        position = dict((k, n) for n, k in enumerate(ORDER))
+        position = {k: n for n, k in enumerate(ORDER)}
         present = sorted((i for i in self.items if not i.absent), key=lambda i: position[i.kind])
         for level in LEVELS:
             batch = [i for i in present if i.kind in level]
@@ -341,14 +337,14 @@ class Environment(object):
 
     def failures(self):
         """One line per failed item (kind, identity, the error), in the order of the kinds."""
-        position = dict((k, n) for n, k in enumerate(ORDER))
+        position = {k: n for n, k in enumerate(ORDER)}
         failed = [i for i in [self.org] + self.items + self.purged if i.failed]
         return ["%s %s: %s" % (i.kind, i.id, i.error) for i in sorted(failed, key=lambda i: position[i.kind])]
 
     def finish(self):
-        position = dict((k, n) for n, k in enumerate(ORDER))
+        position = {k: n for n, k in enumerate(ORDER)}
         self.changes.sort(key=lambda c: (c["action"] == "delete", position[c["kind"]], c["id"]))
-        summary = dict((k, {"create": 0, "update": 0, "delete": 0}) for k in ORDER)
+        summary = {k: {"create": 0, "update": 0, "delete": 0} for k in ORDER}
         for change in self.changes:
             summary[change["kind"]][change["action"]] += 1
         diffs = [{"before_header": "%s %s" % (c["kind"], c["id"]), "after_header": "%s %s" % (c["kind"], c["id"]),
@@ -397,7 +393,7 @@ def exported(kind, state):
     for key in KINDS[kind].export_options:
         value = state.get(key)
         if isinstance(value, dict):
-            value = dict((k, v) for k, v in value.items() if v is not None) or None
+            value = {k: v for k, v in value.items() if v is not None} or None
         if value is not None:
             item[key] = copy.deepcopy(value)
     return item

@@ -3,10 +3,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The info resource of capgo.cloud (module ``capgo_info``): its declaration and its special rules."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import datetime
 import os
 import re
@@ -126,7 +122,7 @@ def api_time(value):
 def strip_secrets(resource, item):
     """``item`` without the secret fields of ``resource`` (``SECRET_FIELDS``)."""
     secrets = SECRET_FIELDS.get(resource, ())
-    return dict((k, v) for k, v in item.items() if k not in secrets)
+    return {k: v for k, v in item.items() if k not in secrets}
 
 
 # -- translations: as the resource modules return them, plus what only a list shows --------
@@ -150,7 +146,7 @@ def info_bundle(data, serving, rolling):
 
 
 def stats_entry(data):
-    out = dict((snake(k), v) for k, v in data.items())
+    out = {snake(k): v for k, v in data.items()}
     date = out.get("date")
     if isinstance(date, str) and re.match(r"^\d{4}-\d{2}-\d{2}", date):
         out["date"] = date[:10]

@@ -3,10 +3,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The member resource of capgo.cloud (module ``capgo_member``): its declaration and its special rules."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 from ansible_collections.capgo.cloud.plugins.module_utils._engine import Resource, is_email, state_option
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
 
@@ -111,13 +107,13 @@ class Member(Resource):
     def explain(self, err):
         hint = self._explain(err)
         if self.removed:
-            hint = hint or super(Member, self).explain(err)
+            hint = hint or super().explain(err)
             lead = ("%s was removed to change its role, but inviting it again failed: the person is no longer "
                     "a member; run again once the cause is fixed" % self.describe())
             return "%s; %s" % (lead, hint) if hint else lead
         if hint is not None:
             return hint
-        return super(Member, self).explain(err)
+        return super().explain(err)
 
     def _explain(self, err):
         """The sentence for the codes of this module, or None."""
@@ -211,7 +207,7 @@ class Member(Resource):
         if before is not None and self.last_super_admin(before):
             self.fail("%s is the last org_super_admin of organization %s and cannot be removed; make someone else "
                       "org_super_admin first" % (self.email, self.org_id))
-        return super(Member, self).absent(before)
+        return super().absent(before)
 
     # -- prediction -----------------------------------------------------
 
@@ -220,7 +216,7 @@ class Member(Resource):
                 "pending": True, "image_url": ""}
 
     def predict_update(self, before, changes):
-        after = super(Member, self).predict_update(before, changes)
+        after = super().predict_update(before, changes)
         after["pending"] = True
         return after
 

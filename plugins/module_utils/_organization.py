@@ -3,10 +3,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The organization resource of capgo.cloud (module ``capgo_organization``): its declaration and its special rules."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import re
 
 from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
@@ -42,7 +38,7 @@ def list_organizations(client, page_size=None):
 
 
 def policy_from_row(row):
-    return dict((key, row[key]) for key in POLICY if isinstance(row, dict) and key in row)
+    return {key: row[key] for key in POLICY if isinstance(row, dict) and key in row}
 
 
 def website_equal(current, wanted):
@@ -144,19 +140,19 @@ class Organization(Resource):
             return logo_equal(current, wanted)
         if key == "management_email" and current and wanted:
             return current.lower() == wanted.lower()
-        return super(Organization, self).values_equal(key, current, wanted)
+        return super().values_equal(key, current, wanted)
 
     def compare(self, before, desired):
-        readable = dict((k, v) for k, v in desired.items() if k not in POLICY)
-        changes = super(Organization, self).compare(before, readable)
-        policy = dict((k, v) for k, v in desired.items() if k in POLICY)
+        readable = {k: v for k, v in desired.items() if k not in POLICY}
+        changes = super().compare(before, readable)
+        policy = {k: v for k, v in desired.items() if k in POLICY}
         # Write-only: sent with any other change, or always with resend_policy.
         if policy and (changes or self.params["resend_policy"]):
             changes.update(policy)
         return changes
 
     def predict_create(self, desired):
-        after = super(Organization, self).predict_create(desired)
+        after = super().predict_create(desired)
         after.setdefault("management_email", None)
         if self.params["estimated_mau"] is not None:
             after["estimated_mau"] = self.params["estimated_mau"]
@@ -165,7 +161,7 @@ class Organization(Resource):
         return after
 
     def predict_update(self, before, changes):
-        after = super(Organization, self).predict_update(before, changes)
+        after = super().predict_update(before, changes)
         if after.get("website") and not SCHEME_RE.match(after["website"]):
             after["website"] = "https://" + after["website"]
         return after
@@ -173,7 +169,7 @@ class Organization(Resource):
     def diff_view(self, state):
         # Policy fields appear only when set: Capgo cannot report their previous value, so
         # showing values the user did not ask about would look like changes.
-        view = super(Organization, self).diff_view(state)
+        view = super().diff_view(state)
         for key in POLICY:
             if self.params[key] is None:
                 view.pop(key, None)
@@ -190,7 +186,7 @@ class Organization(Resource):
                     "permission and an org_admin or org_super_admin binding")
         if err.error == "invalid_org_id" and err.method == "DELETE":
             return ("this API key may not delete %s (needs org.delete: org_super_admin)" % self.describe())
-        return super(Organization, self).explain(err)
+        return super().explain(err)
 
     def get_org(self, org_id):
         # 400 invalid_org_id: does not exist, or the key may not read it
@@ -217,7 +213,7 @@ class Organization(Resource):
         return find_one(self.list_all(self, {}), self.matches, self.ambiguous)
 
     def current(self):
-        before = super(Organization, self).current()
+        before = super().current()
         if self.org_id and before is None and self.params["state"] == "present":
             self.fail("organization %s does not exist, or this API key may not read it (Capgo answers "
                       "invalid_org_id for both); an organization cannot be created with a chosen id, "
@@ -267,7 +263,7 @@ class Organization(Resource):
         org_id = answer.get("id") if isinstance(answer, dict) else None
         if not org_id:
             self.fail("Capgo created the organization but returned no id (answer: %r)" % (answer,))
-        rest = dict((k, v) for k, v in desired.items() if k in ("logo",) + POLICY)
+        rest = {k: v for k, v in desired.items() if k in ("logo",) + POLICY}
         if rest:
             self.put(org_id, rest)
         after = self.current_after_write(org_id=org_id)

@@ -11,10 +11,6 @@ used by the ``capgo_info`` action plugin on the controller, and by the module it
 given ``dest`` directly).
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import datetime
 import math
 import os

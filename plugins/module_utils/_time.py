@@ -7,10 +7,6 @@ Private to the collection (the leading underscore): no compatibility promise. No
 imports.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import re
 from datetime import datetime, timedelta, timezone
 

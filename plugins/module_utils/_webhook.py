@@ -3,10 +3,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The webhook resource of capgo.cloud (module ``capgo_webhook``): its declaration and its special rules."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import ipaddress
 import re
 import socket
@@ -184,7 +180,7 @@ class Webhook(Resource):
                         "whose bindings are all organization-scoped, or a dashboard session token")
             return ("this API key may not manage the webhooks of organization %s (it needs org.update_settings: "
                     "org_admin or org_super_admin)" % self.org_id)
-        return super(Webhook, self).explain(err)
+        return super().explain(err)
 
     @classmethod
     def list_all(cls, op, scope):
@@ -213,10 +209,10 @@ class Webhook(Resource):
         if self.webhook_id:
             self.fail("webhook %s does not exist in organization %s, and a webhook cannot be created with a "
                       "given id (drop id to create one named %s)" % (self.webhook_id, self.org_id, self.name))
-        super(Webhook, self).check_create(desired)
+        super().check_create(desired)
 
     def predict_create(self, desired):
-        after = super(Webhook, self).predict_create(desired)
+        after = super().predict_create(desired)
         after.update({"org_id": self.org_id, "name": self.name})
         return after
 

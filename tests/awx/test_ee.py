@@ -16,7 +16,7 @@ from packaging.version import Version
 def requirements(path):
     with open(path) as handle:
         lines = [line.split("#", 1)[0].strip() for line in handle]
-    return dict((Requirement(line).name, Requirement(line)) for line in lines if line)
+    return {Requirement(line).name: Requirement(line) for line in lines if line}
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def test_containerfile(context):
     with open(os.path.join(context, "Containerfile")) as handle:
         text = handle.read()
     refs = re.search(r'ARG ANSIBLE_INSTALL_REFS="([^"]+)"', text).group(1).split()
-    names = dict((Requirement(r).name, Requirement(r)) for r in refs)
+    names = {Requirement(r).name: Requirement(r) for r in refs}
     assert sorted(names) == ["ansible-core", "ansible-runner"]
     for core in ("2.16.0", "2.19.14"):  # the collection's supported range (meta/runtime.yml)
         assert Version(core) in names["ansible-core"].specifier

@@ -150,8 +150,8 @@ def credential_env(root, inputs):
     with open(os.path.join(root, "extensions", "awx", "credential_type.yml")) as handle:
         credential_type = yaml.load(handle, Loader=_Loader)  # nosec - SafeLoader subclass
     env = SandboxedEnvironment()
-    return dict((name, env.from_string(template).render(**inputs))
-                for name, template in credential_type["injectors"]["env"].items())
+    return {name: env.from_string(template).render(**inputs)
+            for name, template in credential_type["injectors"]["env"].items()}
 
 
 class Runner:
@@ -197,7 +197,7 @@ class Runner:
                 handle.write(" ".join(cmdline))
         local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
         if job.hosts:
-            hosts = dict((name, dict(local, **hostvars)) for name, hostvars in job.hosts.items())
+            hosts = {name: dict(local, **hostvars) for name, hostvars in job.hosts.items()}
             inventory = {"all": {"children": {"capgo_apps": {"hosts": hosts}}}}
         else:
             inventory = {"all": {"hosts": {"localhost": local}}}

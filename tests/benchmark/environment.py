@@ -26,10 +26,6 @@ equivalent uri task (module start-up): 20 identical tasks in one playbook, minus
 The emulator is started as a process on a free port and stopped at the end, also on failure.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import argparse
 import json
 import os
@@ -303,7 +299,7 @@ STARTUP_TASKS = 20
 # -- the emulator ------------------------------------------------------------------------
 
 
-class Emulator(object):
+class Emulator:
     def __init__(self, python, seed_path, log_path):
         env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "tests", "emulator"), PYTHONDONTWRITEBYTECODE="1")
         self.log = open(log_path, "w")
@@ -355,7 +351,7 @@ class Emulator(object):
 # -- running -----------------------------------------------------------------------------
 
 
-class Bench(object):
+class Bench:
     def __init__(self, args, work, emulator):
         self.args = args
         self.work = work
@@ -533,7 +529,7 @@ def report(results, variants, startup, n_changes):
             targets.append(("changed: wall ≤ 0.2 × uri", env_changed["seconds"] <= 0.2 * uri_x["seconds"],
                             "%.2f ×" % (env_changed["seconds"] / uri_x["seconds"])))
     base = startup["baseline"]["seconds"]
-    per = dict((k, (startup[k]["seconds"] - base) / STARTUP_TASKS) for k in ("capgo_channel", "uri"))
+    per = {k: (startup[k]["seconds"] - base) / STARTUP_TASKS for k in ("capgo_channel", "uri")}
     targets.append(("one converged capgo_channel task ≤ the uri task", per["capgo_channel"] <= per["uri"],
                     "%.3f s vs %.3f s (%.2f ×)" % (
                         per["capgo_channel"], per["uri"],

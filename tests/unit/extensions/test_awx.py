@@ -11,10 +11,6 @@
   every survey variable is an option of the role the playbook runs.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import ast
 import os
 import re
@@ -85,8 +81,8 @@ INJECTED = sorted(CREDENTIAL_TYPE["injectors"]["env"])
 def render(inputs):
     """Render the injectors the way the controller does (sandboxed Jinja2, missing input = undefined)."""
     env = SandboxedEnvironment()
-    return dict((name, env.from_string(template).render(**inputs))
-                for name, template in CREDENTIAL_TYPE["injectors"]["env"].items())
+    return {name: env.from_string(template).render(**inputs)
+            for name, template in CREDENTIAL_TYPE["injectors"]["env"].items()}
 
 
 def test_injects_the_three_documented_variables():
@@ -109,7 +105,7 @@ def test_injected_variable_is_documented_by_the_collection(name):
 
 
 def test_inputs_secret_and_required():
-    fields = dict((f["id"], f) for f in CREDENTIAL_TYPE["inputs"]["fields"])
+    fields = {f["id"]: f for f in CREDENTIAL_TYPE["inputs"]["fields"]}
     assert sorted(fields) == ["api_key", "api_url", "session_token"]
     assert fields["api_key"].get("secret") is True
     assert fields["session_token"].get("secret") is True
@@ -159,7 +155,7 @@ ENVIRONMENT_INTERFACE = {"capgo_environment", "capgo_environment_dir", "capgo_en
 def role_options(role):
     path = os.path.join(ROOT, "roles", role, "meta", "argument_specs.yml")
     if role == "environment" and not os.path.exists(path):
-        return dict((name, {}) for name in ENVIRONMENT_INTERFACE)
+        return {name: {} for name in ENVIRONMENT_INTERFACE}
     return load(path)["argument_specs"]["main"]["options"]
 
 

@@ -3,10 +3,6 @@
 """The environment role's argument spec is the one generated from the resources' specs, and it
 validates a declaration the way the single modules would (before any request)."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import importlib.util
 import os
 

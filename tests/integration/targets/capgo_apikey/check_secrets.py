@@ -11,10 +11,6 @@ task whose name starts with ``CREATES`` or ``ROTATES``, and each returned value 
 there (so an output without the results cannot pass).
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import argparse
 import json
 import re
@@ -67,7 +63,7 @@ def main():
         return 0
 
     problems = []
-    seen_allowed = dict((v, 0) for v in returned_values)
+    seen_allowed = {v: 0 for v in returned_values}
     task = ""
     for number, line in enumerate(lines, 1):
         found = TASK_RE.match(line)

@@ -6,10 +6,6 @@ The module really runs (in-process, HTTP mocked with ``responses``) in place of
 ``_execute_module``, which would send it to a host.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import datetime
 import os
 import xml.etree.ElementTree as ET
@@ -26,16 +22,16 @@ APP = "com.demo.app"
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-class Shell(object):
+class Shell:
     tmpdir = None
 
 
-class Connection(object):
+class Connection:
     has_native_async = False
     _shell = Shell()
 
 
-class Task(object):
+class Task:
     action = "capgo.cloud.capgo_info"
     async_val = 0
 

@@ -1,10 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import datetime
 import email.utils
 import json
@@ -328,7 +324,7 @@ def test_threads_sharing_a_client_count_every_request_and_blame_their_own():
     for thread in threads:
         thread.join()
     assert client.request_count == 160
-    assert blamed == dict((n, ("GET", "/thing/%d" % n)) for n in range(8))
+    assert blamed == {n: ("GET", "/thing/%d" % n) for n in range(8)}
 
 
 @responses.activate

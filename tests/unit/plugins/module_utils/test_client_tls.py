@@ -7,10 +7,6 @@ A real HTTPS server on 127.0.0.1 with a certificate of a throwaway private CA ma
 variables unset, set to the system bundle, and set to a bundle that trusts another CA.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import datetime
 import http.server
 import ipaddress

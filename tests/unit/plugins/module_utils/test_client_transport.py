@@ -6,10 +6,6 @@ Real sockets on 127.0.0.1 (a refused port, a server that reads the request and h
 that never answers) show how ``requests`` really fails; ``responses`` then covers each method.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import http.client
 import socket
 import threading
@@ -25,7 +21,7 @@ KEY = "ae6e7458-c46d-4c00-aa3b-153b0b8520ea"
 URL = "https://capgo.test"
 
 
-class RawServer(object):
+class RawServer:
     """Accepts connections on 127.0.0.1, reads each request, then hangs up or stays silent."""
 
     def __init__(self, behaviour):

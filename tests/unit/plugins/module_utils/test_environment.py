@@ -7,10 +7,6 @@ HTTP mocked with ``responses``), so these tests show the environment's own rules
 declarations run against the emulator in the capgo_environment integration target.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import json
 import threading
 import re
@@ -59,7 +55,7 @@ def fake(kind_name, identity, parent=None):
 
         def create(self, desired):
             names = identity + ((parent,) if parent else ())
-            data = self.write("POST", self.path(), body=dict(desired, **dict((o, self.params[o]) for o in names)))
+            data = self.write("POST", self.path(), body=dict(desired, **{o: self.params[o] for o in names}))
             if data.get("secret"):
                 self.reveal.add("secret")
             return data
@@ -99,7 +95,7 @@ KINDS = {
 }
 
 
-class Backend(object):
+class Backend:
     """The objects behind /fake/<kind>/<id> (and their listing at /fake/<kind>), and the requests."""
 
     def __init__(self, refuse=()):

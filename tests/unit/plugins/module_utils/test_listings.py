@@ -4,10 +4,6 @@
 one Engine with one client converges many resources of several kinds with one listing per
 kind and scope (``Engine.prefer_listings``)."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import json
 from urllib.parse import parse_qs, urlsplit
 
@@ -46,14 +42,14 @@ def params_of(cls, **given):
     """Every option of ``cls`` with its default (what AnsibleModule would hand over), then ``given``."""
     spec = connection_argument_spec()
     spec.update(cls.argument_spec)
-    params = dict((name, option.get("default")) for name, option in spec.items())
+    params = {name: option.get("default") for name, option in spec.items()}
     params.update(api_key=KEY, api_url=URL, retries=0)
     params.update(given)
     return params
 
 
 def query(request):
-    return dict((k, v[0]) for k, v in parse_qs(urlsplit(request.url).query).items())
+    return {k: v[0] for k, v in parse_qs(urlsplit(request.url).query).items()}
 
 
 def reply(body, status=200):
@@ -260,7 +256,7 @@ def test_devices_listed_as_read(device_id):
 
 # -- many resources, one engine, one client -------------------------------------------------
 
-class FakeCapgo(object):
+class FakeCapgo:
     """Two apps, three channels, two devices; answers reads and records writes."""
 
     def __init__(self):

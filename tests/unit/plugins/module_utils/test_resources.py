@@ -2,10 +2,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The declarations' API → module-language converters, and capgo_info returning the same shape."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import datetime
 
 import pytest
@@ -142,5 +138,5 @@ def test_info_members_and_apikeys_are_the_module_shape(monkeypatch):
     keys = [{"id": 1, "name": "ci", "is_hashed_key": True, "expires_at": "2027-01-31 18:00:00+00", "key": "secret"}]
     responses.get(URL + "/apikey", json=keys)
     item = run_info(monkeypatch, resource="apikeys")["apikeys"][0]
-    assert item == dict((k, v) for k, v in _apikey.apikey_from_api(keys[0]).items() if k != "key")
+    assert item == {k: v for k, v in _apikey.apikey_from_api(keys[0]).items() if k != "key"}
     assert item["expires_at"] == "2027-01-31T18:00:00Z"

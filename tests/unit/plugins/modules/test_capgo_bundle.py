@@ -1,10 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import json
 import random
 
@@ -77,7 +73,7 @@ def serve(bundles, channels=()):
         body = json.loads(request.body)
         for item in bundles:
             if item["id"] == body["version_id"]:
-                item.update(dict((k, body[k]) for k in ("link", "comment") if k in body))
+                item.update({k: body[k] for k in ("link", "comment") if k in body})
         return 200, {}, json.dumps({"status": "ok"})
 
     responses.add_callback(responses.GET, URL + "/bundle", callback=get_bundles)
@@ -453,7 +449,7 @@ def cleanup_fixture():
     rows = series(120) + series(3, major=2)
     for i, r in enumerate(series(3, major=2)):
         rows[120 + i]["created_at"] = "2026-02-01T00:00:%02d.000Z" % i
-    by_name = dict((r["name"], r) for r in rows)
+    by_name = {r["name"]: r for r in rows}
     channels = [chan("production", 1, version=by_name["1.5.0"]),
                 chan("beta", 2, version=by_name["2.1.0"], rollout=by_name["1.100.0"])]
     return rows, channels

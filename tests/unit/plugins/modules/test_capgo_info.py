@@ -1,10 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import datetime
 import json
 import os
@@ -34,7 +30,7 @@ def run(monkeypatch, check_mode=False, **args):
 
 
 def query(call):
-    return dict((k, v[-1]) for k, v in parse_qs(urlsplit(call.request.url).query).items())
+    return {k: v[-1] for k, v in parse_qs(urlsplit(call.request.url).query).items()}
 
 
 def paths():
@@ -260,7 +256,7 @@ def app(i):
 
 
 def app_pages(request):
-    q = dict((k, v[-1]) for k, v in parse_qs(urlsplit(request.url).query).items())
+    q = {k: v[-1] for k, v in parse_qs(urlsplit(request.url).query).items()}
     page, limit = int(q["page"]), int(q["limit"])
     apps = [app(i) for i in range(130)]
     return 200, {}, json.dumps(apps[page * limit:(page + 1) * limit])
@@ -311,7 +307,7 @@ def chan(i, bundle=None, **over):
 def channel_pages(channels):
     """GET /channel with Capgo's page quirk: page N > 0 returns rows N*50 .. (N "+" 1)*50 - 1."""
     def callback(request):
-        q = dict((k, v[-1]) for k, v in parse_qs(urlsplit(request.url).query).items())
+        q = {k: v[-1] for k, v in parse_qs(urlsplit(request.url).query).items()}
         page = int(q.get("page", "0"))
         end = (int(str(page) + "1")) * 50 if page else 50
         return 200, {}, json.dumps(channels[page * 50:end])
@@ -390,7 +386,7 @@ def device_pages(count, overrides=None):
         devices[i]["channel"] = name
 
     def callback(request):
-        q = dict((k, v[-1]) for k, v in parse_qs(urlsplit(request.url).query).items())
+        q = {k: v[-1] for k, v in parse_qs(urlsplit(request.url).query).items()}
         start = int(q.get("cursor", "0"))
         size = int(q.get("limit", "50"))
         chunk = devices[start:start + size]
@@ -465,7 +461,7 @@ def bundle(i):
 
 def bundle_pages(bundles):
     def callback(request):
-        q = dict((k, v[-1]) for k, v in parse_qs(urlsplit(request.url).query).items())
+        q = {k: v[-1] for k, v in parse_qs(urlsplit(request.url).query).items()}
         page = int(q.get("page", "0"))
         chunk = bundles[page * 50:(page + 1) * 50]
         if not chunk:
@@ -483,7 +479,7 @@ def test_bundles_say_which_channels_use_them(monkeypatch):
     responses.add_callback(responses.GET, URL + "/channel", callback=channel_pages(channels))
     responses.add_callback(responses.GET, URL + "/bundle", callback=bundle_pages([bundle(i) for i in range(100)]))
     result = run(monkeypatch, resource="bundles", app_id=APP)
-    bundles = dict((b["name"], b) for b in result["bundles"])
+    bundles = {b["name"]: b for b in result["bundles"]}
     assert len(bundles) == 100
     assert bundles["1.0.2"]["channels"] == ["production", "qa"]
     assert bundles["1.0.2"]["rollout_channels"] == ["beta"]

@@ -3,10 +3,6 @@
 """Behaviour every module shares: the same answer to a refused key, to an answer of the
 wrong shape, and to malformed identifiers, whatever the module."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import json
 import re
 
@@ -139,7 +135,7 @@ def test_errors_tables_format_with_the_options_and_end_with_the_shared_explanati
     cls = [c for c in vars(module).values() if isinstance(c, type) and issubclass(c, Operation)
            and c.__module__ == module.__name__][0]
     spec = dict(connection_argument_spec(), **cls.argument_spec)
-    params = dict((name, option.get("default")) for name, option in spec.items())
+    params = {name: option.get("default") for name, option in spec.items()}
     params.update(api_key="11111111-2222-3333-4444-555555555555", api_url="https://capgo.test", app_id="com.demo.app",
                   org_id="046a36ac-e03c-4590-9257-bd6c9dba9ee8", name="demo", channel="beta", email="a@example.com",
                   device_id="d1", version="1.0.0", resource="apps")

@@ -4,10 +4,6 @@
 a write whose answer is lost says the write may have been applied; a read timeout is not
 "cannot connect"."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import http.client
 import re
 

@@ -2,10 +2,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Run a module's main() in-process with given arguments and capture its result."""
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
-
 import contextlib
 import json
 
@@ -20,7 +16,7 @@ except ImportError:  # ansible-core < 2.19
 
 class ModuleExit(Exception):
     def __init__(self, result):
-        super(ModuleExit, self).__init__(result)
+        super().__init__(result)
         self.result = result
 
 
