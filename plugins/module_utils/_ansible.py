@@ -106,7 +106,7 @@ def no_log_values(spec, params):
         value = params.get(name)
         if value is None:
             continue
-        if option.get("no_log"):
+        if option.get("no_log") and value:  # as AnsibleModule: an empty value or 0 masks nothing
             found.update(_leaves(value))
         if isinstance(option.get("options"), dict):
             for element in value if isinstance(value, list) else [value]:
