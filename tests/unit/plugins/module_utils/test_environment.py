@@ -388,8 +388,8 @@ def test_no_log_values_walk_suboptions_and_structures():
     from ansible_collections.capgo.cloud.plugins.module_utils._ansible import no_log_values
 
     spec = dict(token=dict(type="str", no_log=True), name=dict(type="str"), empty=dict(type="str", no_log=True),
-                nested=dict(type="list", elements="dict", options=dict(pin=dict(type="int", no_log=True),
-                                                                        label=dict(type="str"))),
+                nested=dict(type="list", elements="dict",
+                            options=dict(pin=dict(type="int", no_log=True), label=dict(type="str"))),
                 blob=dict(type="dict", no_log=True), zero=dict(type="int", no_log=True))
     params = dict(token="t0ken", name="visible", empty="", nested=[dict(pin=1234, label="shown"), dict(pin=None)],
                   blob=dict(a="x1", b=["y2", True, None]), zero=0)
