@@ -311,7 +311,7 @@ def test_threads_sharing_a_client_count_every_request_and_blame_their_own():
     blamed = {}
 
     def work(n):
-        for _ in range(20):
+        for dummy in range(20):
             client.get("/thing/%d" % n)
         try:
             {}["id"]  # a caller reading the answer it got
