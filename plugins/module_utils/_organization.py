@@ -7,22 +7,38 @@ import re
 
 from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
     Field,
+    Option,
     Resource,
+    argument_spec_of,
+    create_defaults_of,
+    exported_of,
     find_one,
     from_api,
     is_email,
-    options,
+    managed_of,
     state_option,
 )
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
 
-READABLE = ("name", "management_email", "logo", "website")
-POLICY = ("require_apikey_expiration", "max_apikey_expiration_days", "enforce_hashed_api_keys",
-          "enforce_encrypted_bundles")
+# The organization's managed options, each once: what GET /organization returns, and its
+# security policy (only PUT answers it: not in a read state, never exported).
+READABLE_OPTIONS = (
+    Option("name", dict(type="str")),
+    Option("management_email", dict(type="str")),
+    Option("logo", dict(type="str"), new=None),
+    Option("website", dict(type="str"), new=None),
+)
+POLICY_OPTIONS = (
+    Option("require_apikey_expiration", dict(type="bool"), export=False),
+    Option("max_apikey_expiration_days", dict(type="int", no_log=False), export=False),
+    Option("enforce_hashed_api_keys", dict(type="bool"), export=False),
+    Option("enforce_encrypted_bundles", dict(type="bool"), export=False),
+)
+READABLE = managed_of(READABLE_OPTIONS)
+POLICY = managed_of(POLICY_OPTIONS)
 # The GET /organization object (the PUT answer's row too): ``id`` also as ``org_id``.
-ORGANIZATION_FIELDS = (Field("org_id", "id"), Field("id")) + tuple(
-    Field(key) for key in ("name", "management_email", "logo", "website", "customer_id", "created_by",
-                           "created_at", "updated_at"))
+ORGANIZATION_FIELDS = (Field("org_id", "id"), Field("id")) + READABLE_OPTIONS + tuple(
+    Field(key) for key in ("customer_id", "created_by", "created_at", "updated_at"))
 SCHEME_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 
@@ -71,18 +87,16 @@ class Organization(Resource):
         "invalid_max_expiration_days": "max_apikey_expiration_days must be between 1 and 365",
     }
     managed = READABLE + POLICY
-    export_options = ("name", "management_email", "logo", "website")  # not the security policy
+    export_options = exported_of(READABLE_OPTIONS + POLICY_OPTIONS)
     create_required = ("name",)
-    create_defaults = {"org_id": None, "id": None, "logo": None, "website": None, "customer_id": None}
+    create_defaults = dict(create_defaults_of(READABLE_OPTIONS), org_id=None, id=None, customer_id=None)
 
     argument_spec = dict(
         org_id=dict(type="str", aliases=["id"]),
         state=state_option(),
         estimated_mau=dict(type="int"),
-        max_apikey_expiration_days=dict(type="int", no_log=False),
         resend_policy=dict(type="bool", default=False),
-        **dict(options("str", "name", "management_email", "logo", "website"),
-               **options("bool", "require_apikey_expiration", "enforce_hashed_api_keys", "enforce_encrypted_bundles"))
+        **argument_spec_of(READABLE_OPTIONS + POLICY_OPTIONS)
     )
     module_kwargs = dict(
         required_one_of=[("org_id", "name")],
