@@ -7,15 +7,27 @@ import datetime
 import time
 
 from ansible_collections.capgo.cloud.plugins.module_utils._channel import Channel
-from ansible_collections.capgo.cloud.plugins.module_utils._engine import AppResource, Field, Resource, from_api, state_option
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
+    AppResource,
+    Field,
+    Option,
+    Resource,
+    argument_spec_of,
+    exported_of,
+    from_api,
+    managed_of,
+    state_option,
+)
 from ansible_collections.capgo.cloud.plugins.module_utils._client import RETRY_WAIT_BUDGET
 
 OVERRIDE_EXPIRY_DAYS = 90
 UTC = datetime.timezone.utc
 DEVICE_PAGE_SIZE = 1000
-# The GET /device object (``channel`` only when an override exists; ``version`` is the bundle's id).
-DEVICE_FIELDS = tuple(Field(key) for key in (
-    "app_id", "device_id", "channel", "custom_id", "platform", "version_name")) + (Field("bundle_id", "version"),) + tuple(
+# The device's managed option, once: its override (``channel`` only when an override exists).
+DEVICE_OPTIONS = (Option("channel", dict(type="str")),)
+# The GET /device object (``version`` is the bundle's id).
+DEVICE_FIELDS = DEVICE_OPTIONS + tuple(Field(key) for key in (
+    "app_id", "device_id", "custom_id", "platform", "version_name")) + (Field("bundle_id", "version"),) + tuple(
     Field(key) for key in ("version_build", "plugin_version", "os_version", "is_prod", "is_emulator", "install_source",
                            "key_id", "country_code", "updated_at"))
 
@@ -46,16 +58,16 @@ class Device(AppResource, Resource):
         "public_channel_override": "channel {channel} of app {app_id} is public: Capgo sets device overrides only "
                                    "to private channels",
     })
-    managed = ("channel",)
-    export_options = managed
+    managed = managed_of(DEVICE_OPTIONS)
+    export_options = exported_of(DEVICE_OPTIONS)
 
     argument_spec = dict(
         app_id=dict(type="str", required=True),
         device_id=dict(type="str", required=True),
-        channel=dict(type="str"),
         state=state_option(),
         refresh=dict(type="bool", default=False),
         version_id=dict(type="raw"),
+        **argument_spec_of(DEVICE_OPTIONS)
     )
     module_kwargs = dict(
         required_if=[("state", "present", ("channel",))],
