@@ -159,7 +159,6 @@ class Bundle(AppResource, Resource):
         self.name = self.params["version"]
         self.result["deleted"] = []
         self._channels = None
-        self.in_use_names = set()
 
     def describe(self):
         return "bundle %s of app %s" % (self.name, self.app_id)
@@ -423,6 +422,10 @@ class BundleCleanup(Bundle):
     ``in_use_names`` are bundle names to keep as served (in an environment: those its declared
     channels serve, before or without the channels being written).
     """
+
+    def setup(self):
+        super().setup()
+        self.in_use_names = set()
 
     @classmethod
     def item_id(cls, params):
