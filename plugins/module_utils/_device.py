@@ -146,9 +146,10 @@ class Device(AppResource, Resource):
         """Fail, naming the rule, when the target channel is missing or public (before any write)."""
         channel = self.find_peer(Channel, channel=name)
         if channel is None:
-            self.fail("channel %s does not exist in app %s: a device can only be pointed at an existing "
-                      "private channel (create it first with capgo.cloud.capgo_channel)" % (name, self.app_id))
-        if channel.get("public"):
+            self.assume("channel %s does not exist in app %s" % (name, self.app_id),
+                        "channel %s does not exist in app %s: a device can only be pointed at an existing private "
+                        "channel (create it first with capgo.cloud.capgo_channel)" % (name, self.app_id))
+        elif channel.get("public"):
             self.fail("channel %s of app %s is public: Capgo overrides a device only to a private channel (a public "
                       "channel is already the default of every device without an override); use a private channel "
                       "or make this one private" % (name, self.app_id))
