@@ -138,7 +138,7 @@ class Device(AppResource, Resource):
         if self.unseen_warned:
             return
         self.unseen_warned = True
-        self.warn("%s has never contacted Capgo, so Capgo cannot report its channel override: the override was %s "
+        self.warn("%s has never contacted Capgo, so Capgo cannot report its channel override: the override %s "
                   "without knowing its current state, and the result cannot be verified (this task reports a "
                   "change on every run until the device has contacted Capgo)" % (self.describe().capitalize(), action))
 
@@ -169,7 +169,7 @@ class Device(AppResource, Resource):
     def check_update(self, before, changes):
         self.check_channel(changes["channel"])
         if not before.get("seen"):
-            self.warn_unseen("would be set" if self.check_mode else "set")
+            self.warn_unseen("would be set" if self.check_mode else "was set")
         elif before.get("channel") == changes["channel"]:
             self.refresh_msg = ("The override of %s to channel %s %s written again; its %d-day expiry %s."
                                 % (self.describe(), changes["channel"], "would be" if self.check_mode else "was",
@@ -192,7 +192,7 @@ class Device(AppResource, Resource):
             return None
         self.result["changed"] = True
         if not before.get("seen"):
-            self.warn_unseen("would be removed" if self.check_mode else "removed")
+            self.warn_unseen("would be removed" if self.check_mode else "was removed")
         if not self.check_mode:
             self.write("DELETE", "/device", params={"app_id": self.app_id, "device_id": self.device_id})
         return None
