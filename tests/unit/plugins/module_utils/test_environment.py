@@ -304,3 +304,15 @@ def test_module_checks_of_items_run_before_any_request(monkeypatch):
     assert result["failed"] is True
     assert result["msg"] == "channels com.example.app/beta: rollout.percentage must be between 0 and 100, got 150.0"
     assert len(responses.calls) == 0
+
+
+@responses.activate
+def test_the_module_says_whether_its_result_is_a_plan(monkeypatch):
+    """``check_mode`` in the result: what the environment role reads (ansible_check_mode misses the task keyword)."""
+    org = {"id": ORG, "name": "Demo org", "management_email": "admin@example.com", "logo": None, "website": None}
+    responses.get(URL + "/organization", json=[org])
+    for check_mode in (True, False):
+        result, _warnings = run_module(monkeypatch, capgo_environment.main, {"organization": {"org_id": ORG}},
+                                       check_mode=check_mode)
+        assert result.get("failed") is None and result["changed"] is False
+        assert result["check_mode"] is check_mode

@@ -72,6 +72,7 @@ def test_check_mode_assumes_the_bundle_an_earlier_task_registers(monkeypatch):
     assert result["changed"] is True and writes() == []
     assert warnings == ["check mode: bundle 1.3.0 does not exist in app com.demo.app" + ASSUMED]
     assert result["channel"]["bundle"] == "1.3.0"
+    assert result["check_mode"] is True  # what roles read (ansible_check_mode misses the task keyword)
     assert result["diff"]["before"]["bundle"] == "1.0.0" and result["diff"]["after"]["bundle"] == "1.3.0"
 
 
@@ -86,7 +87,7 @@ def test_the_prediction_is_what_the_real_run_reports_once_the_bundle_exists(monk
     responses.post(URL + "/channel", json={"status": "ok"})
     get_channel(channel(bundle="1.3.0", bundle_id=20))
     real, warnings = run(capgo_channel, monkeypatch, channel="beta", bundle="1.3.0")
-    assert warnings == []
+    assert warnings == [] and real["check_mode"] is False
     assert json.loads(writes()[0].body) == {"app_id": APP, "channel": "beta", "version": "1.3.0"}
     assert predicted["changed"] == real["changed"] is True
     assert predicted["diff"] == {"before": real["diff"]["before"],
@@ -101,7 +102,7 @@ def test_a_real_run_still_refuses_a_missing_bundle(monkeypatch):
     result, warnings = run(capgo_channel, monkeypatch, channel="beta", bundle="1.3.0")
     assert result["failed"] is True and writes() == []
     assert result["msg"] == "bundle 1.3.0 does not exist in app com.demo.app (or is deleted)"
-    assert warnings == []
+    assert warnings == [] and result["check_mode"] is False
 
 
 @responses.activate
