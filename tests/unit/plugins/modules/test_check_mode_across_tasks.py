@@ -19,13 +19,14 @@ from responses import matchers
 from ansible_collections.capgo.cloud.plugins.module_utils._channel import Channel
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoClient
 from ansible_collections.capgo.cloud.plugins.module_utils._engine import Engine
-from ansible_collections.capgo.cloud.plugins.modules import capgo_bundle, capgo_channel, capgo_device
+from ansible_collections.capgo.cloud.plugins.modules import capgo_apikey, capgo_app, capgo_bundle, capgo_channel, capgo_device
 from ansible_collections.capgo.cloud.tests.unit.plugins.modules.utils import run_module
 
 URL = "https://capgo.test"
 KEY = "11111111-2222-3333-4444-555555555555"
 APP = "com.demo.app"
 DEV = "00000000-0000-0000-0000-0000000000aa"
+ORG = "046a36ac-e03c-4590-9257-bd6c9dba9ee8"
 ASSUMED = "; assumed to be created by an earlier task of this run"
 NO_APP = {"error": "cannot_access_app", "message": "You can't access this app", "moreInfo": {"app_id": APP}}
 
@@ -214,6 +215,44 @@ def test_check_mode_assumes_the_app_and_channel_of_a_device(monkeypatch):
         "check mode: channel qa does not exist in app com.demo.app" + ASSUMED,
     ]
     assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_check_mode_assumes_an_app_named_only_by_reference(monkeypatch):
+    responses.get(URL + "/app/" + APP, status=401, json=NO_APP)
+    result, warnings = run(capgo_app, monkeypatch, check_mode=True, owner_org=ORG)
+    assert result["changed"] is False and writes() == []  # nothing to change once an earlier task made it
+    assert warnings == ["check mode: app com.demo.app does not exist (or this API key cannot read it)" + ASSUMED]
+    result, warnings = run(capgo_app, monkeypatch, owner_org=ORG)
+    assert result["failed"] is True and warnings == []
+    assert result["msg"] == ("app com.demo.app does not exist, or this API key cannot read it (Capgo answers "
+                             "cannot_access_app for both); to create it, set name")
+
+
+@responses.activate
+def test_check_mode_still_refuses_an_app_with_settings_but_no_name(monkeypatch):
+    responses.get(URL + "/app/" + APP, status=401, json=NO_APP)
+    result, warnings = run(capgo_app, monkeypatch, check_mode=True, retention_days=10)
+    assert result["failed"] is True and warnings == []
+    assert result["msg"].endswith("to create it, set name and owner_org")
+
+
+@responses.activate
+def test_check_mode_assumes_the_app_of_an_api_key_binding(monkeypatch):
+    responses.get(URL + "/apikey", json=[])
+    responses.get(URL + "/app/com.new.app", status=401, json=NO_APP)
+    args = dict(api_key="session-token-of-admin", lookup_api_key=KEY, name="ci", app_id=None,
+                bindings=[{"role": "app_reader", "app_id": "com.new.app"}])
+    result, warnings = run(capgo_apikey, monkeypatch, check_mode=True, **args)
+    assert result["changed"] is True and writes() == []
+    assert warnings == ["check mode: app com.new.app does not exist (or the key used for lookups cannot read it)"
+                        + ASSUMED]
+    assert result["apikey"]["bindings"] == [{"role": "app_reader", "org_id": None, "app_id": "com.new.app",
+                                             "channel_id": None}]
+    result, warnings = run(capgo_apikey, monkeypatch, **args)
+    assert result["failed"] is True and writes() == []
+    assert result["msg"].startswith("bindings[0]: app com.new.app does not exist, or the key used for lookups "
+                                    "cannot read it")
 
 
 # -- many resources in one run (capgo_environment) ----------------------------------------
