@@ -73,6 +73,13 @@ attributes:
     support: full
     details:
       - Check mode sends no POST, PUT or DELETE request; it reads the current state and predicts the result.
+      - Across tasks, a check run cannot see what an earlier task only predicted. A dependency
+        that an earlier task of the run would create (the bundle a channel serves, the channel a
+        device or C(promote_from) names, the app a resource belongs to) is then assumed, with a
+        warning that names it, and the task predicts what the real run reports once it exists.
+        A real run still fails on a dependency that does not exist.
+      - The result's C(check_mode) says whether it is a prediction, also when check mode comes
+        from the task keyword C(check_mode), where C(ansible_check_mode) stays false.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check mode).
     support: full

@@ -84,9 +84,10 @@ def run_module(declaration):
         result = engine.run(declaration, module.params)
     except Failure as failure:
         flush_warnings(module, engine)
-        module.fail_json(msg=failure.msg, **failure.result)
+        module.fail_json(msg=failure.msg, check_mode=module.check_mode, **failure.result)
     flush_warnings(module, engine)
-    module.exit_json(**result)
+    # Roles read it: ansible_check_mode is false when check mode comes from the task keyword.
+    module.exit_json(check_mode=module.check_mode, **result)
 
 
 def flush_warnings(module, engine):
@@ -177,6 +178,7 @@ def run_environment():
     flush_warnings(module, engine)
     if not module._diff:
         result.pop("diff")
+    result["check_mode"] = module.check_mode
     failures = env.failures()
     if failures:
         module.fail_json(msg="\n".join(failures), **result)

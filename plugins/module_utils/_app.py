@@ -208,6 +208,13 @@ class App(Resource):
 
     def present(self, before):
         self._before = before
+        desired = self.desired() if before is None and self.params.get("name") is None else None
+        if desired is not None and not [k for k in desired if k != "owner_org"]:
+            # Only a reference (no name to create it with, no setting), in an environment say: in check
+            # mode, an app an earlier task of the run creates; nothing of it would change here.
+            self.assume("app %s does not exist (or this API key cannot read it)" % self.app_id,
+                        self.create_refusal(desired))
+            return dict(desired, app_id=self.app_id)
         return super().present(before)
 
     def desired(self):
@@ -227,11 +234,18 @@ class App(Resource):
             return current.lower() == wanted.lower()
         return super().values_equal(key, current, wanted)
 
-    def check_create(self, desired):
+    def create_refusal(self, desired):
+        """The failure line of a create without what it needs (None when nothing is missing)."""
         missing = [k for k in self.create_required if desired.get(k) is None]
-        if missing:
-            self.fail("app %s does not exist, or this API key cannot read it (Capgo answers cannot_access_app for "
-                      "both); to create it, set %s" % (self.app_id, " and ".join(missing)))
+        if not missing:
+            return None
+        return ("app %s does not exist, or this API key cannot read it (Capgo answers cannot_access_app for both); "
+                "to create it, set %s" % (self.app_id, " and ".join(missing)))
+
+    def check_create(self, desired):
+        refusal = self.create_refusal(desired)
+        if refusal:
+            self.fail(refusal)
 
     def check_update(self, before, changes):
         if "owner_org" in changes:

@@ -147,6 +147,7 @@ class Channel(AppResource, Resource):
         self.name = self.params["channel"]
         # ios/android/electron are write-only: sent on create and with every other change.
         self.platforms = drop_none({p: self.params.get(p) for p in PLATFORMS})
+        self.unknown_bundle = None  # check mode: the bundle of a promote_from channel assumed to be created
 
     @classmethod
     def purge_options(cls, state, scope):
@@ -189,9 +190,13 @@ class Channel(AppResource, Resource):
         desired = super().desired()
         source = self.params.get("promote_from")
         if source and self.params["state"] == "present":
-            other = self.read_channel(source)
+            other = self.current_of(Channel, channel=source)
             if other is None:
-                self.fail("promote_from: channel %s does not exist in app %s" % (source, self.app_id))
+                # check mode: an earlier task creates it; which bundle it will serve is not known here
+                self.assume("channel %s does not exist in app %s" % (source, self.app_id),
+                            "promote_from: channel %s does not exist in app %s" % (source, self.app_id))
+                self.unknown_bundle = "(the bundle channel %s serves)" % source
+                other = {"bundle": self.unknown_bundle}
             if not other["bundle"]:
                 self.fail("promote_from: channel %s of app %s serves no bundle" % (source, self.app_id))
             desired["bundle"] = other["bundle"]
@@ -242,10 +247,10 @@ class Channel(AppResource, Resource):
 
     def check_bundles(self, names):
         """Fail, naming them, when bundles do not exist (before any write)."""
-        wanted = set(n for n in names if n)
-        if not wanted:
-            return
-        if self.engine.prefer_listings:
+        wanted = set(n for n in names if n and n != self.unknown_bundle)
+        if not wanted or self.known_absent:
+            pass  # a new app (check mode) has no bundle yet
+        elif self.engine.prefer_listings:
             # Imported here: _bundle reads channels through this file.
             from ansible_collections.capgo.cloud.plugins.module_utils._bundle import Bundle
 
@@ -257,8 +262,8 @@ class Channel(AppResource, Resource):
                 if not wanted:
                     return
         if wanted:
-            self.fail("bundle %s does not exist in app %s (or is deleted)"
-                      % (", ".join(sorted(wanted)), self.app_id))
+            missing = "bundle %s does not exist in app %s" % (", ".join(sorted(wanted)), self.app_id)
+            self.assume(missing, missing + " (or is deleted)")
 
     def warn_public(self):
         if self.known_absent:

@@ -158,7 +158,7 @@ class Device(AppResource, Resource):
         if self.unseen_warned:
             return
         self.unseen_warned = True
-        self.warn("%s has never contacted Capgo, so Capgo cannot report its channel override: the override was %s "
+        self.warn("%s has never contacted Capgo, so Capgo cannot report its channel override: the override %s "
                   "without knowing its current state, and the result cannot be verified (this task reports a "
                   "change on every run until the device has contacted Capgo)" % (self.describe().capitalize(), action))
 
@@ -166,9 +166,10 @@ class Device(AppResource, Resource):
         """Fail, naming the rule, when the target channel is missing or public (before any write)."""
         channel = self.current_of(Channel, channel=name)
         if channel is None:
-            self.fail("channel %s does not exist in app %s: a device can only be pointed at an existing "
-                      "private channel (create it first with capgo.cloud.capgo_channel)" % (name, self.app_id))
-        if channel.get("public"):
+            self.assume("channel %s does not exist in app %s" % (name, self.app_id),
+                        "channel %s does not exist in app %s: a device can only be pointed at an existing private "
+                        "channel (create it first with capgo.cloud.capgo_channel)" % (name, self.app_id))
+        elif channel.get("public"):
             self.fail("channel %s of app %s is public: Capgo overrides a device only to a private channel (a public "
                       "channel is already the default of every device without an override); use a private channel "
                       "or make this one private" % (name, self.app_id))
@@ -188,7 +189,7 @@ class Device(AppResource, Resource):
     def check_update(self, before, changes):
         self.check_channel(changes["channel"])
         if not before.get("seen"):
-            self.warn_unseen("would be set" if self.check_mode else "set")
+            self.warn_unseen("would be set" if self.check_mode else "was set")
         elif before.get("channel") == changes["channel"]:
             self.refresh_msg = ("The override of %s to channel %s %s written again; its %d-day expiry %s."
                                 % (self.describe(), changes["channel"], "would be" if self.check_mode else "was",
@@ -211,7 +212,7 @@ class Device(AppResource, Resource):
             return None
         self.result["changed"] = True
         if not before.get("seen"):
-            self.warn_unseen("would be removed" if self.check_mode else "removed")
+            self.warn_unseen("would be removed" if self.check_mode else "was removed")
         if not self.check_mode:
             self.write("DELETE", "/device", params={"app_id": self.app_id, "device_id": self.device_id})
         return None

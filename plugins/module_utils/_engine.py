@@ -228,6 +228,8 @@ class Engine:
         # What this run wrote (or, in check mode, predicts) by (kind, identity): the items after
         # them see it although the listings were read before (a device's new channel).
         self.written = {}
+        # Check mode across tasks: the dependencies this run assumed (Operation.assume), warned once each.
+        self.assumed = set()
         # Many resources in one run: read each kind once per scope (Resource.current).
         self.prefer_listings = False
         self.lock = threading.Lock()
@@ -335,6 +337,19 @@ class Operation:
 
     def fail(self, msg, **kwargs):
         raise self.failure(msg, **kwargs)
+
+    def assume(self, missing, msg=None):
+        """A dependency this operation refers to does not exist (``missing``: "bundle 1.3.0 does not exist in
+        app com.demo.app"). A real run fails with ``msg`` (default: ``missing``). In check mode an earlier task
+        of the same run may create it (its own check run predicted that, and wrote nothing): it is assumed,
+        with one warning per run that names it, and the prediction goes on as if it existed."""
+        if not self.check_mode:
+            self.fail(msg or missing)
+        with self.engine.lock:
+            first = missing not in self.engine.assumed
+            self.engine.assumed.add(missing)
+        if first:
+            self.warn("check mode: %s; assumed to be created by an earlier task of this run" % missing)
 
     def require_filled(self, *names):
         """Fail with "NAME must not be empty" for the first of ``names`` set but blank."""
@@ -462,6 +477,7 @@ class AppResource:
 
     scope_options = ("app_id",)
     errors = {"invalid_app_id": INVALID_APP_ID}
+    parent_missing = {"cannot_access_app": "app {app_id} does not exist (or this API key cannot read it)"}
 
 
 class Resource(Operation):
@@ -504,6 +520,9 @@ class Resource(Operation):
     # The managed options an export of the estate writes beside the identity: no secrets, no
     # read-only server fields, nothing Capgo cannot read back, nothing the nesting gives.
     export_options = ()
+    # Check mode across tasks: {Capgo error code of a read: what is missing} for the answers that
+    # mean the parent does not exist (an app an earlier task creates): assumed, the resource new.
+    parent_missing = {}
 
     @classmethod
     def list_all(cls, op: "Operation", scope: Dict[str, Any]) -> Optional[List[Dict[str, Any]]]:
@@ -539,6 +558,19 @@ class Resource(Operation):
             return self.read()
         found = find_one(states, self.matches, self.ambiguous)
         return self.unlisted() if found is None else found
+
+    def current_or_assumed(self) -> Optional[Dict[str, Any]]:
+        """``current()``; in check mode, a missing parent (``parent_missing``) is assumed (``assume``) and
+        the resource cannot exist yet (``known_absent``): its state is then ``unlisted()``."""
+        try:
+            return self.current()
+        except CapgoAPIError as err:
+            missing = self.parent_missing.get(err.error)
+            if missing is None or not self.check_mode:
+                raise
+            self.assume(missing.format(**self.params))
+            self.known_absent = True
+            return self.unlisted()
 
     def unlisted(self) -> Optional[Dict[str, Any]]:
         """Hook: the state of a resource its kind's listing does not show (default: absent)."""
@@ -733,7 +765,7 @@ class Resource(Operation):
         return None
 
     def execute(self):
-        before = self.current()
+        before = self.current_or_assumed()
         self.before = before
         if self.absent_wanted:
             after = self.absent(before)

@@ -258,6 +258,15 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+check_mode:
+  description:
+    - V(true) when the task ran in check mode (nothing was written; the results are a prediction),
+      from C(--check) or from the task keyword C(check_mode) (then C(ansible_check_mode) stays
+      V(false)): what a role reads to tell a plan from a run.
+  returned: always
+  type: bool
+  sample: false
+  version_added: 0.2.0
 environment:
   description:
     - With O(resource=environment), the estate as a declaration for M(capgo.cloud.capgo_environment)

@@ -408,3 +408,13 @@ def test_the_api_key_goes_into_a_url_path_only_for_a_purge_of_keys_or_members(ba
     apply(purge=("members",))
     assert "DELETE members/old@example.com" not in backend.writes  # the caller is unknown: none removed
     assert [c.request.method for c in backend.mock.calls if "/apikey/" in c.request.url] == ["GET"]
+@responses.activate
+def test_the_module_says_whether_its_result_is_a_plan(monkeypatch):
+    """``check_mode`` in the result: what the environment role reads (ansible_check_mode misses the task keyword)."""
+    org = {"id": ORG, "name": "Demo org", "management_email": "admin@example.com", "logo": None, "website": None}
+    responses.get(URL + "/organization", json=[org])
+    for check_mode in (True, False):
+        result, _warnings = run_module(monkeypatch, capgo_environment.main, {"organization": {"org_id": ORG}},
+                                       check_mode=check_mode)
+        assert result.get("failed") is None and result["changed"] is False
+        assert result["check_mode"] is check_mode

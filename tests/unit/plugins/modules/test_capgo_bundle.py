@@ -280,7 +280,8 @@ def test_unknown_app_fails_with_a_readable_message(monkeypatch):
                   json={"error": "cannot_get_bundle", "message": "Cannot get bundle", "moreInfo": {}})
     responses.get(URL + "/channel", status=400,
                   json={"error": "cannot_access_app", "message": "You can't access this app", "moreInfo": {}})
-    result = run(monkeypatch, check_mode=True, version="1.0.0", external_url="https://a.example/x.zip", checksum="x")
+    # (check mode assumes the app: test_check_mode_across_tasks.py)
+    result = run(monkeypatch, version="1.0.0", external_url="https://a.example/x.zip", checksum="x")
     assert result["failed"] is True
     assert "app com.demo.app does not exist, or this API key may not read it" in result["msg"]
     assert writes() == []
