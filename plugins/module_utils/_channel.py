@@ -17,6 +17,7 @@ from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
     state_option,
     to_api,
 )
+from ansible_collections.capgo.cloud.plugins.module_utils._native import assess, incompatible_lines
 
 PLATFORMS = ("ios", "android", "electron")
 
@@ -151,6 +152,7 @@ class Channel(AppResource, Resource):
             enabled=dict(type="bool"), confidence=dict(type="float"),
             action=dict(type="str", choices=["pause", "rollback", "notify"]),
             **options("int", "window_minutes", "failure_rate_bps", "min_attempts", "min_failures", "cooldown_minutes"))),
+        native_compatibility=dict(type="str", default="fail", choices=["fail", "warn", "ignore"]),
         **dict(options("str", "bundle", "promote_from"),
                **options("bool", *(PLATFORMS + tuple(k for k in CHANNEL_FLAGS if k != "disable_auto_update"))))
     )
@@ -163,6 +165,8 @@ class Channel(AppResource, Resource):
         self.name = self.params["channel"]
         # ios/android/electron are write-only: sent on create and with every other change.
         self.platforms = drop_none(dict((p, self.params.get(p)) for p in PLATFORMS))
+        self.bundle_rows = {}  # name: the bundle's state or row, as check_bundles found it
+        self.result["compatibility"] = []
 
     def describe(self):
         return "channel %s of app %s" % (self.name, self.app_id)
@@ -252,25 +256,88 @@ class Channel(AppResource, Resource):
     def read(self):
         return self.read_channel(self.name)
 
-    def check_bundles(self, names):
-        """Fail, naming them, when bundles do not exist (before any write)."""
+    def check_bundles(self, names, also=()):
+        """Fail, naming them, when bundles do not exist (before any write); keep the rows of ``names``
+        and ``also`` (bundles that need not exist) in ``self.bundle_rows``."""
         wanted = set(n for n in names if n)
-        if not wanted:
+        extra = set(n for n in also if n) - wanted
+        if not wanted and not extra:
             return
         if self.engine.prefer_listings:
             # Imported here: _bundle reads channels through this file.
             from ansible_collections.capgo.cloud.plugins.module_utils._bundle import Bundle
 
-            wanted = set(n for n in wanted if self.find_peer(Bundle, version=n) is None)
+            for name in wanted | extra:
+                state = self.find_peer(Bundle, version=name)
+                if state is not None:
+                    self.bundle_rows[name] = state
+            wanted = set(n for n in wanted if n not in self.bundle_rows)
         else:
             for bundle in self.client.iter_pages("/bundle", params={"app_id": self.app_id},
                                                  empty_errors=("cannot_get_bundle",)):
-                wanted.discard(bundle.get("name"))
-                if not wanted:
+                name = bundle.get("name")
+                if name in wanted or name in extra:
+                    self.bundle_rows[name] = bundle
+                wanted.discard(name)
+                extra.discard(name)
+                if not wanted and not extra:
                     return
         if wanted:
             self.fail("bundle %s does not exist in app %s (or is deleted)"
                       % (", ".join(sorted(wanted)), self.app_id))
+
+    def incoming_bundles(self, before, changes):
+        """The bundles this change would start serving: [(how, name)]. A rollout promotion serves the
+        bundle that was compared when it became the rollout target: it is not compared again."""
+        incoming = []
+        if changes.get("bundle"):
+            how = "promote_from %s" % self.params["promote_from"] if self.params.get("promote_from") else "bundle"
+            incoming.append((how, changes["bundle"]))
+        if (changes.get("rollout") or {}).get("bundle"):
+            incoming.append(("rollout.bundle", changes["rollout"]["bundle"]))
+        return incoming
+
+    def check_native(self, before, incoming):
+        """native_compatibility: compare each incoming bundle's native packages with those of the bundle
+        the channel serves now (the CLI's rules); refuse (fail), warn, or skip (ignore)."""
+        mode = self.params.get("native_compatibility") or "fail"
+        if not incoming:
+            return
+        if mode == "ignore":
+            self.result["compatibility_skipped"] = "native_compatibility is ignore: nothing compared"
+            return
+        served = (before or {}).get("bundle")
+        if not served:
+            self.result["compatibility_skipped"] = ("%s serves no bundle yet: nothing to compare"
+                                                    % self.describe())
+            return
+        rows, skipped, lines = [], [], []
+        for how, name in incoming:
+            if name == served:
+                continue
+            found, served_row = self.bundle_rows.get(name) or {}, self.bundle_rows.get(served) or {}
+            got, note, problem = assess(name, found.get("native_packages"), served, served_row.get("native_packages"))
+            rows.extend(got)
+            if note:
+                skipped.append(note)
+            if problem:
+                lines.append("cannot compare %s with %s: %s" % (name, served, problem))
+            bad = incompatible_lines(got)
+            if bad:
+                lines.append("%s %s is not compatible with bundle %s, which the apps on %s run: %s"
+                             % (how, name, served, self.describe(), "; ".join(bad)))
+        self.result["compatibility"] = rows
+        if skipped:
+            self.result["compatibility_skipped"] = "; ".join(skipped)
+        if not lines:
+            return
+        if mode == "warn":
+            for line in lines:
+                self.warn("native_compatibility: %s" % line)
+            return
+        self.fail("native_compatibility: %s (an app store release must ship the native change first; "
+                  "native_compatibility: warn or ignore serves it anyway)" % " | ".join(lines),
+                  compatibility=rows)
 
     def warn_public(self):
         if self.known_absent:
@@ -295,12 +362,17 @@ class Channel(AppResource, Resource):
     def check_create(self, desired):
         self.check_rollout(desired)
         self.check_bundles([desired.get("bundle"), (desired.get("rollout") or {}).get("bundle")])
+        self.check_native(None, self.incoming_bundles({}, desired))
         if desired.get("public"):
             self.warn_public()
 
     def check_update(self, before, changes):
         self.check_rollout(self.predict_update(before, changes))
-        self.check_bundles([changes.get("bundle"), (changes.get("rollout") or {}).get("bundle")])
+        incoming = self.incoming_bundles(before, changes)
+        compare = bool(incoming) and self.params.get("native_compatibility") != "ignore"
+        self.check_bundles([changes.get("bundle"), (changes.get("rollout") or {}).get("bundle")],
+                           also=[before.get("bundle")] + [name for _how, name in incoming] if compare else ())
+        self.check_native(before, incoming)
         if changes.get("public"):
             self.warn_public()
 

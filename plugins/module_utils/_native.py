@@ -640,3 +640,27 @@ def read_project(root):
         raise NativeError("project %s: dependencies not installed in node_modules: %s; install them first (npm ci, "
                           "or your package manager's install)" % (root, ", ".join(missing)))
     return packages
+
+
+# -- a channel that would serve another bundle ------------------------------------------------
+
+
+def assess(new_name, new_record, served_name, served_record):
+    """What serving bundle ``new_name`` instead of ``served_name`` means for the installed apps.
+
+    Returns ``(rows, skipped, problem)``: the comparison rows (each with ``bundle`` and
+    ``channel_bundle``), or a sentence saying why nothing was compared (a bundle without a record),
+    or a sentence saying that a record cannot be read.
+    """
+    for name, record in ((new_name, new_record), (served_name, served_record)):
+        if record is None:
+            return [], ("bundle %s has no record of its native packages (uploaded without a project, or "
+                        "external): nothing to compare" % name), None
+        problem = record_problem(record)
+        if problem:
+            return [], None, "bundle %s: %s" % (name, problem)
+    rows = compare(new_record, served_record)
+    for row in rows:
+        row["bundle"] = new_name
+        row["channel_bundle"] = served_name
+    return rows, None, None
