@@ -381,14 +381,16 @@ def record_problem(record):
     return None
 
 
-def compare(new, old):
+def compare(new, old, local_names=None):
     """Rows for ``new`` (the bundle or project) against ``old`` (the bundle the channel serves).
 
     Both are lists of packages (a recorded empty list counts). The new bundle's packages come
     first, in its order, then the packages only ``old`` has (compatible: a bundle may drop a plugin).
+    ``local_names``: every dependency of a project (a package it has without native code is not
+    listed as dropped, as in the CLI).
     """
     old_by_name = dict((p["name"], p) for p in old)
-    new_names = set(p["name"] for p in new)
+    new_names = set(p["name"] for p in new) | set(local_names or ())
     rows = []
     for package in new:
         remote = old_by_name.get(package["name"])
@@ -575,8 +577,10 @@ def platform_checksum(folder, platform):
     return digest.hexdigest()
 
 
-def read_project(root):
+def read_project(root, names=None):
     """The native packages of the Capacitor project at ``root`` (a list, as the CLI stores it).
+
+    ``names``, when a set, receives the name of every dependency (native or not).
 
     Raises NativeError (one line) when the project cannot be read: no package.json, no
     node_modules, a dependency that is not installed.
@@ -603,6 +607,8 @@ def read_project(root):
     requested = _declared(os.path.join(_monorepo_root(project), "package.json"))
     packages = []
     missing = []
+    if names is not None:
+        names.update(versions)
     for name, version in versions.items():
         found = None
         native = False
