@@ -30,6 +30,7 @@ import zipfile
 from urllib.parse import urljoin, urlsplit
 
 from ansible_collections.capgo.cloud.plugins.module_utils._client import (
+    DEFAULT_FILES_URL,
     RETRY_STATUSES,
     RETRY_WAIT_BUDGET,
     CapgoAPIError,
@@ -37,7 +38,6 @@ from ansible_collections.capgo.cloud.plugins.module_utils._client import (
     requests,
 )
 
-DEFAULT_FILES_URL = "https://files.capgo.app"
 TUS_VERSION = "1.0.0"
 # The CLI's defaults when /files/config does not answer; our chunks stay small, so that a
 # module never holds more than one chunk (and far less while streaming it).
@@ -486,7 +486,7 @@ class HostedUpload(object):
     # -- transport -------------------------------------------------------
 
     def send(self, step, method, url, headers=None, params=None, body=None, data=None, idempotent=None,
-             ok=None):
+             ok=None, write=None):
         """One request with the client's session, timeout, retries and TLS settings; the response.
 
         A status in ``ok`` (default: below 400) is an answer; anything else an ``UploadError``.
@@ -501,7 +501,9 @@ class HostedUpload(object):
             headers.setdefault("content-type", "application/json")
         # The API key is a per-service header here, never the session's default one.
         headers.setdefault("authorization", None)
-        if method not in ("GET", "HEAD"):
+        if write is None:
+            write = method not in ("GET", "HEAD")
+        if write:
             self.on_write()
         waited = 0.0
         attempt = 0
@@ -563,20 +565,24 @@ class HostedUpload(object):
         headers.update(extra or {})
         return headers
 
-    def rest(self, step, method, table, params=None, body=None, headers=None, idempotent=None, single=False):
+    def rest(self, step, method, table, params=None, body=None, headers=None, idempotent=None, single=False,
+             write=None):
         url = "%s/rest/v1/%s" % (self.supa_url, table)
         extra = dict(headers or {})
         if single:
             extra["accept"] = PGRST_OBJECT
         response = self.send(step, method, url, headers=self.supa_headers(extra), params=params, body=body,
-                             idempotent=idempotent)
+                             idempotent=idempotent, write=write)
         return self.json_of(step, response, method, urlsplit(url).path)
 
     # -- steps -----------------------------------------------------------
 
-    def configure(self):
-        """``/private/config`` (the Supabase URL and anon key), ``/files/config``, the key's user and the app's org."""
+    def configure(self, user=True):
+        """``/private/config`` (the Supabase URL and anon key), ``/files/config``, the app's org, and (``user``)
+        the key's user (``rpc/get_user_id``, a POST that only reads: left out in check mode)."""
         if self.supa_url is not None:
+            if user and self.user_id is None:
+                self.read_user()
             return
         url = "%s/private/config" % self.client.api_url
         data = self.json_of("config", self.send("config", "GET", url), "GET", "/private/config")
@@ -593,20 +599,24 @@ class HostedUpload(object):
             if err.status is None:
                 raise  # files_url unreachable: the upload cannot work either
         self.files = files if isinstance(files, dict) else {}
-        user = self.rest("config", "POST", "rpc/get_user_id", body={"apikey": self.client.api_key},
-                         idempotent=True, single=True)
-        if isinstance(user, dict):
-            user = user.get("get_user_id")
-        if not user:
-            raise UploadError("config", 200, "invalid_apikey", "Capgo knows no user for this API key", "POST",
-                              "/rest/v1/rpc/get_user_id")
-        self.user_id = "%s" % user
         app = self.rest("config", "GET", "apps", params={"select": "owner_org", "app_id": "eq.%s" % self.app_id},
                         single=True)
         if not isinstance(app, dict) or not app.get("owner_org"):
             raise UploadError("config", 200, "app_not_found", "app %s is not readable with this key" % self.app_id,
                               "GET", "/rest/v1/apps")
         self.owner_org = app["owner_org"]
+        if user:
+            self.read_user()
+
+    def read_user(self):
+        user = self.rest("config", "POST", "rpc/get_user_id", body={"apikey": self.client.api_key},
+                         idempotent=True, single=True, write=False)
+        if isinstance(user, dict):
+            user = user.get("get_user_id")
+        if not user:
+            raise UploadError("config", 200, "invalid_apikey", "Capgo knows no user for this API key", "POST",
+                              "/rest/v1/rpc/get_user_id")
+        self.user_id = "%s" % user
 
     @property
     def chunk_size(self):

@@ -265,8 +265,8 @@ def mock_config(rsps, files=None):
     rsps.add(responses.GET, API + "/private/config", json={"supaHost": SUPA, "supaKey": ANON})
     rsps.add(responses.GET, FILES + "/files/config",
              json=files or {"TUSUpload": True, "TUSUploadForced": True, "maxChunkSize": 10, "maxUploadLength": 1000})
-    rsps.add(responses.POST, SUPA + "/rest/v1/rpc/get_user_id", json=USER)
     rsps.add(responses.GET, SUPA + "/rest/v1/apps", json={"owner_org": ORG})
+    rsps.add(responses.POST, SUPA + "/rest/v1/rpc/get_user_id", json=USER)
 
 
 def test_configure_reads_the_services_with_their_own_headers():
@@ -277,11 +277,11 @@ def test_configure_reads_the_services_with_their_own_headers():
         calls = list(rsps.calls)
     assert up.supa_url == SUPA and up.owner_org == ORG and up.user_id == USER and up.chunk_size == 10
     assert "authorization" not in calls[0].request.headers  # /private/config takes no key
-    rpc = calls[2].request
+    rpc = calls[3].request
     assert rpc.headers["apikey"] == ANON and rpc.headers["authorization"] == "Bearer " + ANON
     assert rpc.headers["capgkey"] == KEY and json.loads(rpc.body) == {"apikey": KEY}
-    assert calls[3].request.headers["accept"] == _upload.PGRST_OBJECT
-    assert "app_id=eq.com.demo.app" in calls[3].request.url and "select=owner_org" in calls[3].request.url
+    assert calls[2].request.headers["accept"] == _upload.PGRST_OBJECT
+    assert "app_id=eq.com.demo.app" in calls[2].request.url and "select=owner_org" in calls[2].request.url
     assert up.r2_path == "orgs/%s/apps/%s/1.0.0.zip" % (ORG, APP)
 
 
