@@ -20,6 +20,7 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_requ
 
 from ansible_collections.capgo.cloud.plugins.module_utils._client import (
     DEFAULT_API_URL,
+    DEFAULT_FILES_URL,
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
     CapgoClient,
@@ -38,6 +39,7 @@ def connection_argument_spec():
         retries=dict(type="int", default=5, fallback=(env_fallback, ["CAPGO_RETRIES"])),
         validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["CAPGO_VALIDATE_CERTS"])),
         ca_path=dict(type="path", fallback=(env_fallback, ["CAPGO_CA_PATH"])),
+        files_url=dict(type="str", default=DEFAULT_FILES_URL, fallback=(env_fallback, ["CAPGO_FILES_URL"])),
     )
 
 
@@ -79,6 +81,7 @@ def new_client(module, params):
         retries=params["retries"],
         validate_certs=params["validate_certs"],
         ca_path=params["ca_path"],
+        files_url=params.get("files_url"),
     )
 
 
@@ -99,6 +102,9 @@ def new_engine(module):
 def run_module(declaration):
     """``main()`` of a capgo.cloud module: one operation of ``declaration`` with the task's options."""
     module = new_module(declaration)
+    missing = getattr(declaration, "missing_libraries", None)
+    for library, error in (missing(module.params) if missing else ()):
+        module.fail_json(msg=missing_required_lib(library), exception=error)
     engine = new_engine(module)
     try:
         result = engine.run(declaration, module.params)

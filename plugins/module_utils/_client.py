@@ -37,6 +37,7 @@ except ImportError:  # pragma: no cover - urllib3 comes with requests
 
 COLLECTION_VERSION = "0.2.0"
 DEFAULT_API_URL = "https://api.capgo.app"
+DEFAULT_FILES_URL = "https://files.capgo.app"
 
 # Statuses that mean "not processed, try again later".
 RETRY_STATUSES = (429, 502, 503, 504)
@@ -72,6 +73,9 @@ def connection_problems(params):
     if "api_url" in params and not URL_RE.match(params.get("api_url") or ""):
         return ("api_url must be an http(s) URL with a host, like https://api.capgo.app, got %r"
                 % (params.get("api_url"),))
+    if params.get("files_url") is not None and not URL_RE.match(params["files_url"]):
+        return ("files_url must be an http(s) URL with a host, like https://files.capgo.app, got %r"
+                % (params["files_url"],))
     timeout = params.get("timeout")
     number = isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
     if timeout is not None and not (number and math.isfinite(timeout) and timeout > 0):
@@ -192,11 +196,13 @@ class CapgoClient:
     """One ``requests.Session`` per module run, talking to one Capgo endpoint."""
 
     def __init__(self, api_key, api_url=DEFAULT_API_URL, timeout=30.0, retries=5, validate_certs=True,
-                 ca_path=None, warn=None, sleep=None, user_agent_extra=None):
+                 ca_path=None, warn=None, sleep=None, user_agent_extra=None, files_url=None):
         if not HAS_REQUESTS:
             raise RuntimeError("the python 'requests' library is required")
         self.api_key = api_key or ""
         self.api_url = (api_url or DEFAULT_API_URL).rstrip("/")
+        # The files service that receives hosted bundles (TUS).
+        self.files_url = (files_url or DEFAULT_FILES_URL).rstrip("/")
         self.timeout = float(timeout) if timeout is not None else 30.0
         self.retries = max(0, int(retries if retries is not None else 5))
         self.warn = warn or (lambda msg: None)

@@ -398,7 +398,7 @@ def mask_secrets(resource, state):
     return copy.deepcopy(out)
 
 
-CONNECTION = ("api_key", "api_url", "timeout", "retries", "validate_certs", "ca_path")
+CONNECTION = ("api_key", "api_url", "timeout", "retries", "validate_certs", "ca_path", "files_url")
 
 
 # -- export ------------------------------------------------------------------------
