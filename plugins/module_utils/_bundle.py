@@ -11,6 +11,7 @@ import copy
 import re
 
 from ansible_collections.capgo.cloud.plugins.module_utils import _upload
+from ansible_collections.capgo.cloud.plugins.module_utils._native import NativeError, read_project
 from ansible_collections.capgo.cloud.plugins.module_utils._engine import AppResource, Field, Resource, from_api, state_option
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
 from ansible_collections.capgo.cloud.plugins.module_utils._channel import channel_bundle_ids, list_channels
@@ -157,6 +158,7 @@ class Bundle(AppResource, Resource):
         encryption_key_content=dict(type="str", no_log=True),
         code_check=dict(type="bool", default=True),
         min_update_version=dict(type="str"),
+        project=dict(type="path"),
     )
     module_kwargs = dict(
         mutually_exclusive=[("version", "keep"), ("src", "external_url"), ("src", "checksum"), ("src", "session_key"),
@@ -453,13 +455,18 @@ class Bundle(AppResource, Resource):
         """src: the bundle is checked, zipped and hashed (encrypted checksum included) before any request."""
         src = self.params.get("src")
         if src is None or self.params["state"] != "present":
-            for name in ("encryption_key_content", "min_update_version"):
+            for name in ("encryption_key_content", "min_update_version", "project"):
                 if self.params.get(name) is not None and self.params["state"] == "present":
                     self.fail("%s is only used with src (a bundle hosted by Capgo)" % name)
             return
         problem = _upload.source_problem(src)
         if problem:
             self.fail(problem)
+        if self.params.get("project") is not None:
+            try:
+                self.native_packages = read_project(self.params["project"])
+            except NativeError as exc:
+                self.fail("%s" % exc)
         key = self.bundle_key()
         try:
             self.local = _upload.LocalBundle(src, code_check=self.params.get("code_check", True), key=key)
@@ -542,7 +549,7 @@ class Bundle(AppResource, Resource):
         after.update(app_id=self.app_id, version=self.name, external_url=None, checksum=local.stored_checksum,
                      key_id=local.key_id, encrypted=local.key is not None, storage_provider="r2",
                      link=self.params.get("link"), comment=self.params.get("comment"),
-                     min_update_version=self.params.get("min_update_version"))
+                     min_update_version=self.params.get("min_update_version"), native_packages=self.native_packages)
         if local.key is not None:
             after["session_key"] = "(new)"
         return self.hosted_view(after)
@@ -579,6 +586,13 @@ class Bundle(AppResource, Resource):
             self.fail("bundle %s of app %s already exists %s; Capgo never replaces a bundle's content: release "
                       "it under a new version" % (self.name, self.app_id,
                                                   "encrypted" if before.get("encrypted") else "unencrypted"))
+        if self.native_packages is not None and before.get("native_packages") != self.native_packages:
+            # the row's content is locked once ready: say so, never rewrite it
+            self.warn("bundle %s of app %s was uploaded with another record of native packages than project %s "
+                      "has now (%s); Capgo keeps the recorded one" % (
+                          self.name, self.app_id, self.params["project"],
+                          "none" if before.get("native_packages") is None else "%d package(s)"
+                          % len(before["native_packages"])))
         changes = {}
         for key in METADATA + ("min_update_version",):
             wanted = self.params.get(key)

@@ -164,6 +164,24 @@ options:
         (channels on the C(version_number) strategy need it). Updated when it differs.
     type: str
     version_added: 0.2.0
+  project:
+    description:
+      - With O(src), the root of the Capacitor project the bundle was built from (its
+        C(package.json) and installed C(node_modules)), on the host that runs the module. Its native
+        packages are read exactly as Capgo's CLI reads them (the dependencies that declare a native
+        plugin and ship native sources, with their installed and requested versions and the
+        SHA-256 of their iOS and Android sources and build files) and recorded on the bundle
+        (RV(bundle.native_packages)), as the CLI's C(bundle upload) does, so that
+        M(capgo.cloud.capgo_channel) (O(capgo.cloud.capgo_channel#module:native_compatibility)),
+        M(capgo.cloud.capgo_info) and the CLI can tell whether the installed apps can run it.
+      - Read before any request; a project without C(package.json) or C(node_modules), or with a
+        dependency that is not installed, fails then. A project without native plugins records an
+        empty list.
+      - Without it, the bundle has no record (null) and nothing is compared for it. A bundle
+        already uploaded keeps its record (Capgo locks it); the module warns when the project's
+        differs.
+    type: path
+    version_added: 0.2.0
   major:
     description:
       - With O(keep), only consider bundles whose name is a semantic version with this major
@@ -219,6 +237,13 @@ EXAMPLES = r"""
     src: build/app.zip
     encryption_key: .capgo_key_v2
     min_update_version: 1.4.0
+
+- name: Upload a bundle with the native packages of its project (as the CLI's bundle upload)
+  capgo.cloud.capgo_bundle:
+    app_id: com.example.app
+    version: 1.4.3
+    src: app/dist/
+    project: app/
 
 - name: Register the bundle the build uploaded to our CDN
   capgo.cloud.capgo_bundle:
