@@ -80,7 +80,10 @@ options:
         (O(capgo.cloud.capgo_app#module:owner_org) defaults to the organization), plus the
         sections below.
       - C(channels) is a list of the options of M(capgo.cloud.capgo_channel) without
-        O(capgo.cloud.capgo_channel#module:app_id).
+        O(capgo.cloud.capgo_channel#module:app_id). A channel that would start serving a bundle
+        whose native packages the installed apps lack fails as an item, before any write and in
+        the check-mode plan, unless it sets
+        O(capgo.cloud.capgo_channel#module:native_compatibility) to V(warn) or V(ignore).
       - C(bundles) is a list of the options of M(capgo.cloud.capgo_bundle) without
         O(capgo.cloud.capgo_bundle#module:app_id).
       - C(devices) is a list of the options of M(capgo.cloud.capgo_device) without
