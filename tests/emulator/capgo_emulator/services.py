@@ -178,10 +178,28 @@ class ApiService(Service):
 
 
 class FunctionsService(Service):
-    """The API worker's private routes and Supabase's edge functions (Hono envelope)."""
+    """The API worker's private routes and Supabase's edge functions (Hono envelope). Under
+    ``/functions/v1/`` Supabase also serves the public API (``/functions/v1/app/...``, as the
+    CLI calls it when a Supabase host is configured): a path this service has no route for
+    is served by the API's routes."""
 
     name = "functions"
     prefixes = ("/private/", "/functions/v1/")
+    FUNCTIONS_PREFIX = "/functions/v1"
+
+    def serve(self, request, environ):
+        path = request.path
+        if path.startswith(self.FUNCTIONS_PREFIX + "/"):
+            try:
+                self.url_map.bind_to_environ(environ).match()
+            except Exception:  # not one of ours: the public API's route, if any
+                api = next(s for s in self.app.services if s.name == "api")
+                inner = dict(environ)
+                inner["PATH_INFO"] = environ.get("PATH_INFO", "")[len(self.FUNCTIONS_PREFIX):]
+                inner["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + self.FUNCTIONS_PREFIX
+                from werkzeug.wrappers import Request
+                return api.serve(Request(inner), inner)
+        return super().serve(request, environ)
 
 
 class FilesService(Service):
