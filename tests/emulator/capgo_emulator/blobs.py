@@ -89,7 +89,9 @@ class BlobStore:
                     break
                 try:
                     data = stream.read(want)
-                except (OSError, ValueError):
+                except Exception:  # pylint: disable=broad-except
+                    # the client went away (werkzeug's ClientDisconnected, a reset socket):
+                    # what arrived stays
                     break
                 if not data:
                     break
