@@ -5,10 +5,8 @@ import ipaddress
 import json
 import re
 import socket
-import sys
 import threading
 import time
-import traceback
 import uuid
 
 from werkzeug.wrappers import Request, Response

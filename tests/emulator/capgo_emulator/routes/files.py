@@ -11,10 +11,10 @@ upload takes one PATCH at a time (as the backend's durable object does).
 
 import base64
 import binascii
-import datetime
 import email.utils
 import hashlib
 import hmac
+import os
 import threading
 import urllib.parse
 
@@ -156,7 +156,6 @@ def _file_row(st, key):
 def _drop_upload(st, key):
     st.uploads[:] = [u for u in st.uploads if u["key"] != key]
     try:
-        import os
         os.remove(st.blobs.part_path(key))
     except OSError:
         pass
@@ -443,7 +442,3 @@ def presigned_put(ctx, file_id):
             store_object(st, file_id, size, digest, ctx.headers.get("Content-Type"))
             st.save()
     return Raw(200, None, {"ETag": '"%s"' % digest[:32]})
-
-
-def iso_utc(ts):
-    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).isoformat()
