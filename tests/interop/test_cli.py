@@ -138,3 +138,14 @@ def test_dropped_patch_is_resumed_from_the_offset(project, emu):
     assert tus[:2] == [("POST", 201), ("PATCH", None)]
     assert ("HEAD", 200) in tus[2:]
     assert tus[-1] == ("PATCH", 204)
+
+
+def test_failed_upload_is_cleaned_with_delete_failed_version(project, emu):
+    emu.control("POST", "/faults", {"method": "PATCH", "path": "^/files/upload/attachments/",
+                                    "status": 403, "times": 10})
+    proc = project.cli("bundle", "upload", "--bundle", "2.8.0", "--path", "dist", check=False)
+    assert proc.returncode != 0
+    assert emu.bundle("2.8.0") is None   # the r2-direct row is gone: the next run starts clean
+    # 8.68.1 asks the API worker (DELETE {localApi}/private/delete_failed_version)
+    assert [(e["method"], e["status"]) for e in emu.log()
+            if e["path"].endswith("/private/delete_failed_version")] == [("DELETE", 200)]
