@@ -448,6 +448,9 @@ class Bundle(AppResource, Resource):
             return None
         try:
             return _upload.BundleKey(content)
+        except ImportError as exc:  # the module's adapter reports this first; an environment item lands here
+            self.fail("encrypting a bundle needs the Python library cryptography on the host that runs the module "
+                      "(%s)" % exc)
         except ValueError as exc:
             self.fail("%s is not usable for Capgo's encryption v2: %s" % (where, exc))
 

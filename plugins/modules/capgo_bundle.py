@@ -10,15 +10,15 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: capgo_bundle
-short_description: Register, annotate, delete and clean up Capgo bundles
+short_description: Upload, register, annotate, delete and clean up Capgo bundles
 version_added: 0.1.0
 description:
-  - Upload a bundle to Capgo's own storage (O(src): the built web assets or a zip), or register
+  - Upload a bundle to Capgo's own storage (O(src), the built web assets or a zip), or register
     an externally hosted bundle (a zip your pipeline uploaded to your own HTTPS storage) as a
     version of a Capgo app, set its C(link) and C(comment), delete one bundle, or clean up old
     bundles the way C(npx @capgo/cli bundle cleanup) does, as a declarative state.
   - With O(src) the module uploads the way C(npx @capgo/cli bundle upload) does, with no
-    Node.js: the CLI's content checks, the version row, the zip through TUS (chunked, resumed
+    Node.js; the CLI's content checks, the version row, the zip through TUS (chunked, resumed
     from the server's offset after a lost chunk), then the bundle marked ready. A ready bundle
     with the same content is not a change and nothing is uploaded; other content under the
     same version fails before any write, naming both checksums. A bundle left half-uploaded
@@ -121,13 +121,13 @@ options:
   src:
     description:
       - The bundle to host on Capgo's storage, on the host that runs the module (usually the
-        controller): a directory (the built web assets, for example C(dist/)) or a C(.zip) file.
+        controller), either a directory (the built web assets, for example C(dist/)) or a C(.zip) file.
       - A directory is zipped deterministically (entries sorted, fixed timestamps and
         permissions, no directory entries), so the same files always give the same zip and the
         same SHA-256; a C(.zip) is uploaded as it is. The zip is written to a temporary file
         while it is hashed, encrypted and uploaded chunk by chunk, so it is never held in memory;
         temporary files are removed, also on failure.
-      - Checked before any request (as the CLI does): C(index.html) at the root and, unless
+      - Checked before any request, as the CLI does, for C(index.html) at the root and, unless
         O(code_check=false), a C(notifyAppReady) call in a C(.js) file.
       - The checksum (SHA-256 of the zip) is computed; mutually exclusive with O(external_url),
         O(checksum), O(session_key) and O(key_id).
@@ -137,7 +137,7 @@ options:
     description:
       - Path of the RSA private key of Capgo's end-to-end encryption v2 (the CLI's
         C(.capgo_key_v2), PEM). With O(src), the bundle is encrypted before it is uploaded, as the
-        CLI does: AES-128-CBC with a fresh key and IV, the session key and the checksum
+        CLI does, with AES-128-CBC under a fresh key and IV, the session key and the checksum
         encrypted with this key (the checksum in the form current updaters read), and the key id.
       - A bundle that exists is compared through the key (its checksum is decrypted).
       - Needs the Python library C(cryptography) on the host that runs the module.

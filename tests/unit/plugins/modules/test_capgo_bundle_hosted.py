@@ -311,3 +311,17 @@ def test_bad_input_fails_before_any_request(monkeypatch, tmp_path, args, message
         result = run(monkeypatch, tmp_path, **args)
         assert len(rsps.calls) == 0
     assert result["failed"] and message in result["msg"], result["msg"]
+
+
+def test_cryptography_is_needed_only_to_encrypt(monkeypatch, tmp_path):
+    def missing():
+        raise ImportError("No module named 'cryptography'")
+    monkeypatch.setattr(_upload, "import_cryptography", missing)
+    src = dist(tmp_path)
+    with responses.RequestsMock() as rsps:
+        result = run(monkeypatch, tmp_path, src=src, encryption_key=KEY_PEM)
+        assert len(rsps.calls) == 0
+    assert result["failed"] and "Failed to import the required Python library (cryptography)" in result["msg"]
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        FakeCapgo(rsps)
+        assert run(monkeypatch, tmp_path, src=src)["changed"] is True
