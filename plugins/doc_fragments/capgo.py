@@ -58,6 +58,15 @@ options:
       - Takes precedence over E(REQUESTS_CA_BUNDLE) and E(CURL_CA_BUNDLE).
       - If not set, the environment variable E(CAPGO_CA_PATH) is used.
     type: path
+  files_url:
+    description:
+      - Base URL of Capgo's files service, which receives the bundles M(capgo.cloud.capgo_bundle)
+        uploads (O(capgo.cloud.capgo_bundle#module:src)); for self-hosted Capgo or the local emulator.
+      - Uploads honour O(timeout), O(retries), O(validate_certs) and O(ca_path) too.
+      - If not set, the environment variable E(CAPGO_FILES_URL) is used.
+    type: str
+    default: https://files.capgo.app
+    version_added: 0.2.0
 requirements:
   - requests >= 2.25
 notes:

@@ -65,6 +65,7 @@ def new_client(module, params):
         retries=params["retries"],
         validate_certs=params["validate_certs"],
         ca_path=params["ca_path"],
+        files_url=params.get("files_url"),
     )
 
 
@@ -79,6 +80,9 @@ def new_engine(module):
 def run_module(declaration):
     """``main()`` of a capgo.cloud module: one operation of ``declaration`` with the task's options."""
     module = new_module(declaration)
+    missing = getattr(declaration, "missing_libraries", None)
+    for library, error in (missing(module.params) if missing else ()):
+        module.fail_json(msg=missing_required_lib(library), exception=error)
     engine = new_engine(module)
     try:
         result = engine.run(declaration, module.params)

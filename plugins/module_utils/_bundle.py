@@ -3,8 +3,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The bundle resource of capgo.cloud (module ``capgo_bundle``): its declaration and its special rules."""
 
+import copy
 import re
 
+from ansible_collections.capgo.cloud.plugins.module_utils import _upload
+from ansible_collections.capgo.cloud.plugins.module_utils._native import NativeError, read_project
 from ansible_collections.capgo.cloud.plugins.module_utils._engine import AppResource, Field, Resource, from_api, state_option
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
 from ansible_collections.capgo.cloud.plugins.module_utils._channel import channel_bundle_ids, list_channels
@@ -147,9 +150,16 @@ class Bundle(AppResource, Resource):
         comment=dict(type="str"),
         keep=dict(type="int", no_log=False),
         major=dict(type="int"),
+        src=dict(type="path"),
+        encryption_key=dict(type="path", no_log=False, env=["CAPGO_ENCRYPTION_KEY"]),
+        encryption_key_content=dict(type="str", no_log=True),
+        code_check=dict(type="bool", default=True),
+        min_update_version=dict(type="str"),
+        project=dict(type="path"),
     )
     module_kwargs = dict(
-        mutually_exclusive=[("version", "keep")],
+        mutually_exclusive=[("version", "keep"), ("src", "external_url"), ("src", "checksum"), ("src", "session_key"),
+                            ("src", "key_id"), ("encryption_key", "encryption_key_content")],
         required_if=[("state", "present", ("version",)), ("state", "absent", ("version", "keep"), True)],
         required_by={"major": "keep"},
     )
@@ -159,6 +169,9 @@ class Bundle(AppResource, Resource):
         self.name = self.params["version"]
         self.result["deleted"] = []
         self._channels = None
+        self.local = None  # the hosted bundle on disk (src), made by validate()
+        # The bundle's native packages (a list), stored on the version row of a hosted upload.
+        self.native_packages = None
 
     def describe(self):
         return "bundle %s of app %s" % (self.name, self.app_id)
@@ -182,6 +195,7 @@ class Bundle(AppResource, Resource):
         if self.params["state"] == "present" and not SEMVER_RE.match(self.name):
             self.fail("version %s is not a semantic version (for example 1.4.2 or 2.0.0-beta.1, without a "
                       "leading v): Capgo registers only those" % self.name)
+        self.validate_hosted()
 
     def desired(self):
         desired = super().desired()
@@ -400,6 +414,203 @@ class Bundle(AppResource, Resource):
             gone = set(self.result["deleted"])
             self.result["diff"] = dict(before={"bundles": before},
                                        after={"bundles": [name for name in before if name not in gone]})
+
+    # -- hosted bundles (src) ----------------------------------------------
+
+    @classmethod
+    def missing_libraries(cls, params):
+        """[(library, import error)] the options need and the host lacks (the adapter reports them)."""
+        if params.get("src") and params.get("state", "present") == "present" and (
+                params.get("encryption_key") or params.get("encryption_key_content")):
+            try:
+                _upload.import_cryptography()
+            except ImportError as exc:
+                return [("cryptography", "%s" % exc)]
+        return []
+
+    def bundle_key(self):
+        """The encryption key of the options (a ``BundleKey``), or None; fails on an unusable key."""
+        content = self.params.get("encryption_key_content")
+        path = self.params.get("encryption_key")
+        where = "encryption_key_content"
+        if not content and path:
+            where = "encryption_key %s" % path
+            try:
+                with open(path, "rb") as stream:
+                    content = stream.read()
+            except (IOError, OSError) as exc:
+                self.fail("%s cannot be read: %s" % (where, exc.strerror or exc))
+        if not content:
+            return None
+        try:
+            return _upload.BundleKey(content)
+        except ImportError as exc:  # the module's adapter reports this first; an environment item lands here
+            self.fail("encrypting a bundle needs the Python library cryptography on the host that runs the module "
+                      "(%s)" % exc)
+        except ValueError as exc:
+            self.fail("%s is not usable for Capgo's encryption v2: %s" % (where, exc))
+
+    def validate_hosted(self):
+        """src: the bundle is checked, zipped and hashed (encrypted checksum included) before any request."""
+        src = self.params.get("src")
+        if src is None or self.params["state"] != "present":
+            for name in ("encryption_key_content", "min_update_version", "project"):
+                if self.params.get(name) is not None and self.params["state"] == "present":
+                    self.fail("%s is only used with src (a bundle hosted by Capgo)" % name)
+            return
+        problem = _upload.source_problem(src)
+        if problem:
+            self.fail(problem)
+        if self.params.get("project") is not None:
+            try:
+                self.native_packages = read_project(self.params["project"])
+            except NativeError as exc:
+                self.fail("%s" % exc)
+        key = self.bundle_key()
+        try:
+            self.local = _upload.LocalBundle(src, code_check=self.params.get("code_check", True), key=key)
+        except _upload.ContentError as exc:
+            self.fail("%s" % exc)
+        except (IOError, OSError) as exc:
+            self.fail("cannot zip src %s: %s" % (src, exc))
+
+    def run(self):
+        try:
+            return super().run()
+        finally:
+            if self.local is not None:
+                self.local.close()
+
+    def count_write(self):
+        if self.check_mode:
+            raise AssertionError("upload request attempted in check mode")
+        self.writes_done += 1
+
+    def present(self, before):
+        if self.local is None:
+            return super().present(before)
+        return self.present_hosted(before)
+
+    def hosted_view(self, state):
+        state = dict(state)
+        state["size"] = self.local.size
+        return state
+
+    def present_hosted(self, before):
+        local = self.local
+        up = _upload.HostedUpload(self.client, self.app_id, self.name, on_write=self.count_write)
+        if before is not None and before.get("storage_provider") != "r2-direct":
+            return self.hosted_existing(up, before)
+        self.result["changed"] = True
+        up.configure(user=not self.check_mode)
+        self.check_policy(up)
+        self.prediction = self.hosted_prediction(before)
+        if self.check_mode:
+            return self.prediction
+        if before is not None:  # a row left by an interrupted upload
+            row = self.find(self.name) or {}
+            if row.get("storage_provider") == "r2-direct":
+                if row.get("r2_path") and local.same_content(row.get("checksum")):
+                    # uploaded, only the last step was lost: finish it
+                    up.set_row({"storage_provider": "r2"}, "finalize")
+                    return self.hosted_read_back()
+                failed = up.delete_failed()
+                if failed is not None:
+                    raise failed
+        path = local.prepare_upload()
+        if local.size > up.max_upload_length:
+            self.fail("bundle %s of app %s is %d bytes, more than the %d Capgo accepts"
+                      % (self.name, self.app_id, local.size, up.max_upload_length))
+        row = dict(checksum=local.stored_checksum, session_key=local.session_key, key_id=local.key_id,
+                   storage_provider="r2-direct", min_update_version=self.params.get("min_update_version"),
+                   link=self.params.get("link"), comment=self.params.get("comment"))
+        if self.native_packages is not None:
+            row["native_packages"] = self.native_packages
+        up.version_row(row)
+        try:
+            up.tus_upload(path, local.size)
+        except _upload.UploadError:
+            up.delete_failed()  # as the CLI does; a failure to clean is left for the next run
+            raise
+        up.set_row({"r2_path": up.r2_path}, "finalize")
+        up.version_row(dict(row, storage_provider="r2"), step="finalize")
+        return self.hosted_read_back()
+
+    def hosted_read_back(self):
+        row = self.find(self.name)
+        if row is None:
+            self.fail("%s was uploaded but cannot be read back" % self.describe())
+        return self.hosted_view(bundle_from_api(row))
+
+    def hosted_prediction(self, before):
+        local = self.local
+        after = copy.deepcopy(NEW_BUNDLE)
+        after.update(app_id=self.app_id, version=self.name, external_url=None, checksum=local.stored_checksum,
+                     key_id=local.key_id, encrypted=local.key is not None, storage_provider="r2",
+                     link=self.params.get("link"), comment=self.params.get("comment"),
+                     min_update_version=self.params.get("min_update_version"), native_packages=self.native_packages)
+        if local.key is not None:
+            after["session_key"] = "(new)"
+        return self.hosted_view(after)
+
+    def check_policy(self, up):
+        """An organization that enforces encrypted bundles: refuse a plain one (or another key) before any write."""
+        policy = up.org_policy()
+        if not policy or not policy.get("enforce_encrypted_bundles"):
+            return
+        if self.local.key is None:
+            self.fail("the organization of app %s requires encrypted bundles: set encryption_key (the CLI's "
+                      ".capgo_key_v2) or encryption_key_content; nothing was uploaded" % self.app_id)
+        required = policy.get("required_encryption_key")
+        if required and not ("%s" % required).startswith(self.local.key_id[:20]):
+            self.fail("the organization of app %s requires bundles encrypted with the key %s, not %s; nothing was "
+                      "uploaded" % (self.app_id, required, self.local.key_id))
+
+    def hosted_existing(self, up, before):
+        """A ready (or external) bundle under this version: same content → converged, else a failure."""
+        local = self.local
+        if before.get("storage_provider") == "external" or before.get("external_url"):
+            self.fail("bundle %s of app %s already exists as an external bundle (%s); Capgo never replaces a "
+                      "bundle's content: release the build under a new version"
+                      % (self.name, self.app_id, before.get("external_url")))
+        stored = before.get("checksum")
+        if not local.same_content(stored):
+            if before.get("encrypted") and local.key is None:
+                self.fail("bundle %s of app %s already exists, encrypted (checksum %s); give its encryption_key to "
+                          "compare it with src (checksum %s)" % (self.name, self.app_id, stored, local.checksum))
+            self.fail("bundle %s of app %s already exists with other content: checksum %s in Capgo, %s from src. "
+                      "Capgo never replaces a bundle's content: release it under a new version"
+                      % (self.name, self.app_id, stored, local.checksum))
+        if bool(before.get("encrypted")) != (local.key is not None):
+            self.fail("bundle %s of app %s already exists %s; Capgo never replaces a bundle's content: release "
+                      "it under a new version" % (self.name, self.app_id,
+                                                  "encrypted" if before.get("encrypted") else "unencrypted"))
+        if self.native_packages is not None and before.get("native_packages") != self.native_packages:
+            # the row's content is locked once ready: say so, never rewrite it
+            self.warn("bundle %s of app %s was uploaded with another record of native packages than project %s "
+                      "has now (%s); Capgo keeps the recorded one" % (
+                          self.name, self.app_id, self.params["project"],
+                          "none" if before.get("native_packages") is None else "%d package(s)"
+                          % len(before["native_packages"])))
+        changes = {}
+        for key in METADATA + ("min_update_version",):
+            wanted = self.params.get(key)
+            if wanted is not None and (before.get(key) or "") != wanted:
+                changes[key] = wanted
+        self.planned = changes
+        if not changes:
+            return self.hosted_view(before)
+        self.result["changed"] = True
+        self.prediction = self.hosted_view(self.merge(before, changes))
+        if self.check_mode:
+            return self.prediction
+        meta = {k: v for k, v in changes.items() if k in METADATA}
+        if meta:
+            self.write("POST", "/bundle/metadata", body=self.metadata_body(before["id"], meta), idempotent=True)
+        if "min_update_version" in changes:
+            up.configure()
+            up.set_row({"min_update_version": changes["min_update_version"]}, "version row")
+        return self.hosted_read_back()
 
     # -- the run ---------------------------------------------------------
 

@@ -18,6 +18,7 @@ from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
     state_option,
     to_api,
 )
+from ansible_collections.capgo.cloud.plugins.module_utils._native import assess, incompatible_lines
 
 PLATFORMS = ("ios", "android", "electron")
 
@@ -136,6 +137,7 @@ class Channel(AppResource, Resource):
         state=state_option(),
         rollout_action=dict(type="str", choices=["promote", "rollback"]),
         promote_from=dict(type="str"),
+        native_compatibility=dict(type="str", default="fail", choices=["fail", "warn", "ignore"]),
         **dict(options("bool", *PLATFORMS), **argument_spec_of(CHANNEL_OPTIONS))
     )
     module_kwargs = dict(
@@ -148,6 +150,8 @@ class Channel(AppResource, Resource):
         # ios/android/electron are write-only: sent on create and with every other change.
         self.platforms = drop_none({p: self.params.get(p) for p in PLATFORMS})
         self.unknown_bundle = None  # check mode: the bundle of a promote_from channel assumed to be created
+        self.bundle_rows = {}  # name: the bundle's state or row, as check_bundles found it
+        self.result["compatibility"] = []
 
     @classmethod
     def purge_options(cls, state, scope):
@@ -245,25 +249,93 @@ class Channel(AppResource, Resource):
     def read(self):
         return self.read_channel(self.name)
 
-    def check_bundles(self, names):
-        """Fail, naming them, when bundles do not exist (before any write)."""
+    def check_bundles(self, names, also=()):
+        """Fail, naming them, when bundles do not exist (before any write); keep the rows of ``names``
+        and ``also`` (bundles that need not exist) in ``self.bundle_rows``."""
         wanted = set(n for n in names if n and n != self.unknown_bundle)
-        if not wanted or self.known_absent:
-            pass  # a new app (check mode) has no bundle yet
+        extra = set(n for n in also if n and n != self.unknown_bundle) - wanted
+        if not wanted and not extra:
+            return
+        if self.known_absent:
+            pass  # a new app (check mode) has no bundle yet: the wanted ones are assumed below
         elif self.engine.prefer_listings:
             # Imported here: _bundle reads channels through this file.
             from ansible_collections.capgo.cloud.plugins.module_utils._bundle import Bundle
 
-            wanted = set(n for n in wanted if self.current_of(Bundle, version=n) is None)
+            for name in wanted | extra:
+                state = self.current_of(Bundle, version=name)
+                if state is not None:
+                    self.bundle_rows[name] = state
+            wanted = set(n for n in wanted if n not in self.bundle_rows)
         else:
             for bundle in self.client.iter_pages("/bundle", params={"app_id": self.app_id},
                                                  empty_errors=("cannot_get_bundle",)):
-                wanted.discard(bundle.get("name"))
-                if not wanted:
+                name = bundle.get("name")
+                if name in wanted or name in extra:
+                    self.bundle_rows[name] = bundle
+                wanted.discard(name)
+                extra.discard(name)
+                if not wanted and not extra:
                     return
         if wanted:
             missing = "bundle %s does not exist in app %s" % (", ".join(sorted(wanted)), self.app_id)
             self.assume(missing, missing + " (or is deleted)")
+
+    def incoming_bundles(self, before, changes):
+        """The bundles this change would start serving: [(how, name)]. A rollout promotion serves the
+        bundle that was compared when it became the rollout target: it is not compared again."""
+        incoming = []
+        if self.unknown_bundle and changes.get("bundle") == self.unknown_bundle:
+            # check mode: the promote_from channel is only assumed, its bundle unknown: nothing to compare
+            self.result["compatibility_skipped"] = "%s: nothing to compare" % self.unknown_bundle
+        elif changes.get("bundle"):
+            how = "promote_from %s" % self.params["promote_from"] if self.params.get("promote_from") else "bundle"
+            incoming.append((how, changes["bundle"]))
+        if (changes.get("rollout") or {}).get("bundle"):
+            incoming.append(("rollout.bundle", changes["rollout"]["bundle"]))
+        return incoming
+
+    def check_native(self, before, incoming):
+        """native_compatibility: compare each incoming bundle's native packages with those of the bundle
+        the channel serves now (the CLI's rules); refuse (fail), warn, or skip (ignore)."""
+        mode = self.params.get("native_compatibility") or "fail"
+        if not incoming:
+            return
+        if mode == "ignore":
+            self.result["compatibility_skipped"] = "native_compatibility is ignore: nothing compared"
+            return
+        served = (before or {}).get("bundle")
+        if not served:
+            self.result["compatibility_skipped"] = ("%s serves no bundle yet: nothing to compare"
+                                                    % self.describe())
+            return
+        rows, skipped, lines = [], [], []
+        for how, name in incoming:
+            if name == served:
+                continue
+            found, served_row = self.bundle_rows.get(name) or {}, self.bundle_rows.get(served) or {}
+            got, note, problem = assess(name, found.get("native_packages"), served, served_row.get("native_packages"))
+            rows.extend(got)
+            if note:
+                skipped.append(note)
+            if problem:
+                lines.append("cannot compare %s with %s: %s" % (name, served, problem))
+            bad = incompatible_lines(got)
+            if bad:
+                lines.append("%s %s is not compatible with bundle %s, which the apps on %s run: %s"
+                             % (how, name, served, self.describe(), "; ".join(bad)))
+        self.result["compatibility"] = rows
+        if skipped:
+            self.result["compatibility_skipped"] = "; ".join(skipped)
+        if not lines:
+            return
+        if mode == "warn":
+            for line in lines:
+                self.warn("native_compatibility: %s" % line)
+            return
+        self.fail("native_compatibility: %s (an app store release must ship the native change first; "
+                  "native_compatibility: warn or ignore serves it anyway)" % " | ".join(lines),
+                  compatibility=rows)
 
     def warn_public(self):
         if self.known_absent:
@@ -288,12 +360,17 @@ class Channel(AppResource, Resource):
     def check_create(self, desired):
         self.check_rollout(desired)
         self.check_bundles([desired.get("bundle"), (desired.get("rollout") or {}).get("bundle")])
+        self.check_native(None, self.incoming_bundles({}, desired))
         if desired.get("public"):
             self.warn_public()
 
     def check_update(self, before, changes):
         self.check_rollout(self.predict_update(before, changes))
-        self.check_bundles([changes.get("bundle"), (changes.get("rollout") or {}).get("bundle")])
+        incoming = self.incoming_bundles(before, changes)
+        compare = bool(incoming) and self.params.get("native_compatibility") != "ignore"
+        self.check_bundles([changes.get("bundle"), (changes.get("rollout") or {}).get("bundle")],
+                           also=[before.get("bundle")] + [name for _how, name in incoming] if compare else ())
+        self.check_native(before, incoming)
         if changes.get("public"):
             self.warn_public()
 

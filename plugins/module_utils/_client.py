@@ -34,6 +34,7 @@ except ImportError:  # pragma: no cover - urllib3 comes with requests
 
 COLLECTION_VERSION = "0.2.0"
 DEFAULT_API_URL = "https://api.capgo.app"
+DEFAULT_FILES_URL = "https://files.capgo.app"
 
 # The options every capgo.cloud module takes (documented in the ``capgo.cloud.capgo`` fragment);
 # ``env``: the environment variables read when the option is not set.
@@ -44,6 +45,7 @@ CONNECTION_SPEC = dict(
     retries=dict(type="int", default=5, env=["CAPGO_RETRIES"]),
     validate_certs=dict(type="bool", default=True, env=["CAPGO_VALIDATE_CERTS"]),
     ca_path=dict(type="path", env=["CAPGO_CA_PATH"]),
+    files_url=dict(type="str", default=DEFAULT_FILES_URL, env=["CAPGO_FILES_URL"]),
 )
 CONNECTION_OPTIONS = tuple(CONNECTION_SPEC)
 
@@ -85,6 +87,9 @@ def connection_problems(params):
     if "api_url" in params and not URL_RE.match(params.get("api_url") or ""):
         return ("api_url must be an http(s) URL with a host, like https://api.capgo.app, got %r"
                 % (params.get("api_url"),))
+    if params.get("files_url") is not None and not URL_RE.match(params["files_url"]):
+        return ("files_url must be an http(s) URL with a host, like https://files.capgo.app, got %r"
+                % (params["files_url"],))
     timeout = params.get("timeout")
     number = isinstance(timeout, (int, float)) and not isinstance(timeout, bool)
     if timeout is not None and not (number and math.isfinite(timeout) and timeout > 0):
@@ -224,11 +229,13 @@ class CapgoClient:
     """One ``requests.Session`` per module run, talking to one Capgo endpoint."""
 
     def __init__(self, api_key, api_url=DEFAULT_API_URL, timeout=30.0, retries=5, validate_certs=True,
-                 ca_path=None, warn=None, sleep=None, user_agent_extra=None):
+                 ca_path=None, warn=None, sleep=None, user_agent_extra=None, files_url=None):
         if not HAS_REQUESTS:
             raise RuntimeError("the python 'requests' library is required")
         self.api_key = api_key or ""
         self.api_url = (api_url or DEFAULT_API_URL).rstrip("/")
+        # The files service that receives hosted bundles (TUS).
+        self.files_url = (files_url or DEFAULT_FILES_URL).rstrip("/")
         self.timeout = float(timeout) if timeout is not None else 30.0
         self.retries = max(0, int(retries if retries is not None else 5))
         self.warn = warn or (lambda msg: None)
@@ -269,7 +276,8 @@ class CapgoClient:
         return CapgoClient(api_key, api_url=self.api_url, timeout=self.timeout, retries=self.retries,
                            validate_certs=self.verify is not False,
                            ca_path=self.verify if isinstance(self.verify, str) else None,
-                           warn=self.warn, sleep=self.sleep, user_agent_extra=self.user_agent_extra)
+                           warn=self.warn, sleep=self.sleep, user_agent_extra=self.user_agent_extra,
+                           files_url=self.files_url)
 
     # -- helpers ---------------------------------------------------------
 
@@ -318,6 +326,13 @@ class CapgoClient:
         return err
 
     # -- requests --------------------------------------------------------
+
+    def note_request(self, method, path):
+        """Count one request sent with the session outside ``request()`` (an upload's) and name it
+        as this thread's last request."""
+        _THIS_THREAD.request = (method, path)
+        with self._count_lock:
+            self._request_count += 1
 
     def request(self, method, path, params=None, body=None, idempotent=None):
         """Send one API request, retrying what may be retried; return the decoded JSON body.

@@ -20,13 +20,14 @@ from ansible_collections.capgo.cloud.plugins.module_utils._channel import (
 )
 from ansible_collections.capgo.cloud.plugins.module_utils._device import DEVICE_PAGE_SIZE, device_from_api, list_devices
 from ansible_collections.capgo.cloud.plugins.module_utils._member import member_rows
+from ansible_collections.capgo.cloud.plugins.module_utils._native import NativeError, compare, read_project, record_problem
 from ansible_collections.capgo.cloud.plugins.module_utils._organization import list_organizations, organization_from_api
 from ansible_collections.capgo.cloud.plugins.module_utils._svgchart import render_chart, write_if_changed
 from ansible_collections.capgo.cloud.plugins.module_utils._time import parse_time
 from ansible_collections.capgo.cloud.plugins.module_utils._webhook import list_webhooks, webhook_from_api
 
 RESOURCES = ("organizations", "members", "apikeys", "apps", "channels", "devices", "bundles", "webhooks",
-             "statistics", "environment")
+             "statistics", "environment", "compatibility")
 FILTERS = ("org_id", "app_id", "channel", "device_id", "version", "updated_since", "limit")
 STATS_OPTIONS = ("scope", "from", "to", "graph", "dest")
 # The filters each resource accepts; the first set are required.
@@ -41,6 +42,7 @@ ACCEPTS = {
     "webhooks": (("org_id",), ("org_id", "updated_since", "limit")),
     "statistics": ((), ("org_id", "app_id")),
     "environment": (("org_id",), ("org_id", "app_id")),
+    "compatibility": (("app_id", "channel"), ("app_id", "channel", "version")),
 }
 PAGE_SIZE = 50
 STATS_DAYS = 30
@@ -173,6 +175,7 @@ class Info(Operation):
         breakdown=dict(type="bool", default=False),
         graph=dict(type="str", choices=list(METRICS)),
         dest=dict(type="path"),
+        project=dict(type="path"),
         **{"from": dict(type="str")}
     )
     module_kwargs = dict(
@@ -216,6 +219,12 @@ class Info(Operation):
                           % self.params["updated_since"])
         if resource == "statistics":
             self.validate_statistics()
+        project = self.params.get("project")
+        if project is not None and resource != "compatibility":
+            self.fail("project only applies to resource=compatibility")
+        if resource == "compatibility" and (project is None) == (self.params["version"] is None):
+            self.fail("resource=compatibility needs either version (a bundle) or project (a Capacitor project), "
+                      "not both")
 
     def validate_statistics(self):
         params = self.params
@@ -357,6 +366,53 @@ class Info(Operation):
 
         pages = list_bundle_rows(self.client, self.params["app_id"], PAGE_SIZE)
         return self.collect((info_bundle(b, serving, rolling) for b in pages if not b.get("deleted")), want)
+
+    def list_compatibility(self):
+        """The CLI's ``bundle compatibility``: the native packages of bundle ``version`` (or of the project
+        at ``project``) against those of the bundle channel ``channel`` serves."""
+        app_id, name = self.params["app_id"], self.params["channel"]
+        local_names = set()
+        local = None
+        if self.params.get("project"):
+            try:
+                local = read_project(self.params["project"], local_names)  # before any request
+            except NativeError as exc:
+                self.fail("%s" % exc)
+        data = self.get_or_none("/channel", ("cannot_find_version",), params={"app_id": app_id, "channel": name})
+        if data is None:
+            self.fail("channel %s does not exist in app %s" % (name, app_id))
+        served = channel_from_api(data)["bundle"]
+        wanted = set(n for n in (served, self.params["version"]) if n)
+        rows = {}
+        for row in list_bundle_rows(self.client, app_id, PAGE_SIZE):
+            if row.get("name") in wanted and not row.get("deleted"):
+                rows[row["name"]] = row
+                if len(rows) == len(wanted):
+                    break
+        version = self.params["version"]
+        if version is not None and version not in rows:
+            self.fail("bundle %s does not exist in app %s (or is deleted)" % (version, app_id))
+        self.result["channel_bundle"] = served
+        if not served:
+            self.result["compatibility_skipped"] = "channel %s of app %s serves no bundle: nothing to compare" % (
+                name, app_id)
+            return []
+        records = [(served, rows.get(served, {}).get("native_packages"))]
+        if version is not None:
+            local = rows[version].get("native_packages")
+            records.insert(0, (version, local))
+        for bundle, record in records:
+            if record is None:
+                self.result["compatibility_skipped"] = (
+                    "bundle %s has no record of its native packages (uploaded without a project, or external): "
+                    "nothing to compare" % bundle)
+                return []
+            problem = record_problem(record)
+            if problem:
+                self.fail("cannot compare with bundle %s: %s" % (bundle, problem))
+        result = compare(local, records[-1][1], local_names)
+        self.result["compatible"] = all(r["compatible"] for r in result)
+        return result
 
     def list_webhooks(self):
         return self.collect(webhook_from_api(w) for w in list_webhooks(self.client, self.params["org_id"], PAGE_SIZE))

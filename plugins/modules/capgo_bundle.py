@@ -6,13 +6,19 @@
 DOCUMENTATION = r"""
 ---
 module: capgo_bundle
-short_description: Register, annotate, delete and clean up Capgo bundles
+short_description: Upload, register, annotate, delete and clean up Capgo bundles
 version_added: 0.1.0
 description:
-  - Register an externally hosted bundle (a zip your pipeline built and uploaded to your own
-    HTTPS storage) as a version of a Capgo app, set its C(link) and C(comment), delete one
-    bundle, or clean up old bundles the way C(npx @capgo/cli bundle cleanup) does, as a
-    declarative state.
+  - Upload a bundle to Capgo's own storage (O(src), the built web assets or a zip), or register
+    an externally hosted bundle (a zip your pipeline uploaded to your own HTTPS storage) as a
+    version of a Capgo app, set its C(link) and C(comment), delete one bundle, or clean up old
+    bundles the way C(npx @capgo/cli bundle cleanup) does, as a declarative state.
+  - With O(src) the module uploads the way C(npx @capgo/cli bundle upload) does, with no
+    Node.js; the CLI's content checks, the version row, the zip through TUS (chunked, resumed
+    from the server's offset after a lost chunk), then the bundle marked ready. A ready bundle
+    with the same content is not a change and nothing is uploaded; other content under the
+    same version fails before any write, naming both checksums. A bundle left half-uploaded
+    by an interrupted run is finished or removed, then uploaded.
   - Bundles are immutable in Capgo. Registering a name that exists with the same
     O(external_url) and O(checksum) is not a change; with a different URL or checksum the
     module fails and asks for a new version name.
@@ -20,9 +26,6 @@ description:
     reserved forever. Capgo never lists deleted bundles, so the module can only learn that a
     name is reserved from Capgo's refusal to register it; it then fails with a message that
     says so (in check mode such a run is predicted as a registration).
-  - To upload a bundle to Capgo's own storage use the Capgo CLI (C(npx @capgo/cli bundle
-    upload)); this module then manages the uploaded bundle like any other (metadata,
-    deletion, cleanup).
 author:
   - capgo.cloud contributors (@capgo)
 extends_documentation_fragment:
@@ -111,6 +114,70 @@ options:
       - Returns the deleted names in RV(deleted), newest first; in check mode the same list,
         and nothing is deleted.
     type: int
+  src:
+    description:
+      - The bundle to host on Capgo's storage, on the host that runs the module (usually the
+        controller), either a directory (the built web assets, for example C(dist/)) or a C(.zip) file.
+      - A directory is zipped deterministically (entries sorted, fixed timestamps and
+        permissions, no directory entries), so the same files always give the same zip and the
+        same SHA-256; a C(.zip) is uploaded as it is. The zip is written to a temporary file
+        while it is hashed, encrypted and uploaded chunk by chunk, so it is never held in memory;
+        temporary files are removed, also on failure.
+      - Checked before any request, as the CLI does, for C(index.html) at the root and, unless
+        O(code_check=false), a C(notifyAppReady) call in a C(.js) file.
+      - The checksum (SHA-256 of the zip) is computed; mutually exclusive with O(external_url),
+        O(checksum), O(session_key) and O(key_id).
+    type: path
+    version_added: 0.2.0
+  encryption_key:
+    description:
+      - Path of the RSA private key of Capgo's end-to-end encryption v2 (the CLI's
+        C(.capgo_key_v2), PEM). With O(src), the bundle is encrypted before it is uploaded, as the
+        CLI does, with AES-128-CBC under a fresh key and IV, the session key and the checksum
+        encrypted with this key (the checksum in the form current updaters read), and the key id.
+      - A bundle that exists is compared through the key (its checksum is decrypted).
+      - Needs the Python library C(cryptography) on the host that runs the module.
+      - If not set, the environment variable E(CAPGO_ENCRYPTION_KEY) is used.
+    type: path
+    version_added: 0.2.0
+  encryption_key_content:
+    description:
+      - The same key as text (from a vault or an AWX credential); never logged.
+      - Mutually exclusive with O(encryption_key).
+    type: str
+    version_added: 0.2.0
+  code_check:
+    description:
+      - With O(src), check that the bundle calls C(notifyAppReady) (without it, devices roll the
+        update back). V(false) skips this check, as the CLI's C(--no-code-check) does;
+        C(index.html) is always checked.
+    type: bool
+    default: true
+    version_added: 0.2.0
+  min_update_version:
+    description:
+      - With O(src), the oldest app version that may update to this bundle, stored on the bundle
+        (channels on the C(version_number) strategy need it). Updated when it differs.
+    type: str
+    version_added: 0.2.0
+  project:
+    description:
+      - With O(src), the root of the Capacitor project the bundle was built from (its
+        C(package.json) and installed C(node_modules)), on the host that runs the module. Its native
+        packages are read exactly as Capgo's CLI reads them (the dependencies that declare a native
+        plugin and ship native sources, with their installed and requested versions and the
+        SHA-256 of their iOS and Android sources and build files) and recorded on the bundle
+        (RV(bundle.native_packages)), as the CLI's C(bundle upload) does, so that
+        M(capgo.cloud.capgo_channel) (O(capgo.cloud.capgo_channel#module:native_compatibility)),
+        M(capgo.cloud.capgo_info) and the CLI can tell whether the installed apps can run it.
+      - Read before any request; a project without C(package.json) or C(node_modules), or with a
+        dependency that is not installed, fails then. A project without native plugins records an
+        empty list.
+      - Without it, the bundle has no record (null) and nothing is compared for it. A bundle
+        already uploaded keeps its record (Capgo locks it); the module warns when the project's
+        differs.
+    type: path
+    version_added: 0.2.0
   major:
     description:
       - With O(keep), only consider bundles whose name is a semantic version with this major
@@ -130,6 +197,16 @@ notes:
   - The module reads every page of the bundle list (50 bundles a page, newest first) and
     de-duplicates the overlapping pages Capgo returns for page numbers sent in the query
     string, so no bundle is missed or counted twice however many there are.
+  - O(src) uses the protocol of Capgo's CLI, which Capgo does not document as a public API
+    (C(/private/config), Supabase PostgREST for the version row, TUS on O(files_url), and
+    C(delete_failed_version) to remove the row of an upload that failed). An error names the
+    step that failed (C(config), C(version row), C(upload), C(finalize)) and Capgo's answer.
+    Every request honours O(timeout), O(retries), O(validate_certs) and O(ca_path).
+  - With O(src), an organization that enforces encrypted bundles is detected before any write
+    when the key may read the organization's policy; without O(encryption_key) the module then
+    fails and uploads nothing.
+  - Check mode with O(src) zips and hashes the bundle, reads, and predicts the bundle (its
+    checksum included) without writing.
   - Capgo answers C(cannot_create_bundle) both for a name reserved by a deleted bundle and
     for a key that may not upload bundles; when Capgo does not say which, the message names
     both.
@@ -142,6 +219,28 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: Upload the built app to Capgo's storage
+  capgo.cloud.capgo_bundle:
+    app_id: com.example.app
+    version: 1.4.2
+    src: dist/
+    link: https://github.com/example/app/releases/tag/v1.4.2
+
+- name: Upload an encrypted bundle (the CLI's key)
+  capgo.cloud.capgo_bundle:
+    app_id: com.example.app
+    version: 1.4.3
+    src: build/app.zip
+    encryption_key: .capgo_key_v2
+    min_update_version: 1.4.0
+
+- name: Upload a bundle with the native packages of its project (as the CLI's bundle upload)
+  capgo.cloud.capgo_bundle:
+    app_id: com.example.app
+    version: 1.4.3
+    src: app/dist/
+    project: app/
+
 - name: Register the bundle the build uploaded to our CDN
   capgo.cloud.capgo_bundle:
     app_id: com.example.app
@@ -198,7 +297,7 @@ check_mode:
   description:
     - V(true) when the task ran in check mode (nothing was written; the results are a prediction),
       from C(--check) or from the task keyword C(check_mode) (then C(ansible_check_mode) stays
-      V(false)): what a role reads to tell a plan from a run.
+      V(false)); a role reads it to tell a plan from a run.
   returned: always
   type: bool
   sample: false
@@ -246,9 +345,14 @@ bundle:
       type: str
       sample: Built by pipeline 812
     storage_provider:
-      description: Where the zip is stored (V(external) for registered bundles).
+      description: Where the zip is stored (V(r2) when hosted by Capgo, V(external) for registered bundles).
       type: str
       sample: external
+    size:
+      description: With O(src), the bytes of the uploaded zip (encrypted when encrypted).
+      type: int
+      returned: when O(src) is set
+      sample: 1843220
     min_update_version:
       description: Oldest version that may update to this bundle, as set by the Capgo CLI, or null.
       type: str

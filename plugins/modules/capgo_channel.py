@@ -48,6 +48,30 @@ options:
       - Name of another channel of the same app; the channel is linked to the bundle that
         channel serves now (for example promote what V(beta) serves to V(production)).
     type: str
+  native_compatibility:
+    description:
+      - What to do when the channel would start serving another bundle (O(bundle), O(promote_from),
+        O(rollout.bundle)) whose native packages are not compatible with those of the bundle the
+        channel serves now, as Capgo's CLI (C(channel set)) judges it. The native packages are the
+        C(native_packages) Capgo recorded on each bundle (the CLI's C(bundle upload) records them).
+      - The CLI's rules, per native package of the new bundle. A package the served bundle does not
+        have is a V(new_plugin); versions whose ranges do not intersect are a V(version_mismatch); a
+        changed iOS or Android checksum of the native sources is V(ios_code_changed),
+        V(android_code_changed) or V(both_platforms_changed); a checksum recorded on one side only is
+        V(platform_checksum_metadata_changed). A package only the served bundle has is compatible,
+        and so is a changed requested version alone (V(requested_version_changed)).
+      - V(fail) refuses before any write (in check mode too), naming every incompatible package;
+        V(warn) serves the bundle and warns; V(ignore) compares nothing.
+      - Nothing is compared when either bundle has no record (C(native_packages) null, as for a
+        bundle registered with an external URL or uploaded without a project), or when the channel serves no bundle
+        yet; RV(compatibility_skipped) says so. A recorded empty list means "no native plugin", so
+        a bundle that adds one is a V(new_plugin).
+      - A rollout promotion (O(rollout_action=promote)) is not compared again, since the rollout
+        bundle was compared when it became the rollout target.
+    type: str
+    choices: [fail, warn, ignore]
+    default: fail
+    version_added: 0.2.0
   public:
     description:
       - Whether this is the default channel for devices without an override.
@@ -201,6 +225,13 @@ EXAMPLES = r"""
     channel: production
     promote_from: beta
 
+- name: Serve 2.0.0 on beta even if its native code differs (the testers install a new build)
+  capgo.cloud.capgo_channel:
+    app_id: com.example.app
+    channel: beta
+    bundle: 2.0.0
+    native_compatibility: warn
+
 - name: Roll out 1.5.0 to 10% of production devices, pausing on failures
   capgo.cloud.capgo_channel:
     app_id: com.example.app
@@ -232,7 +263,7 @@ check_mode:
   description:
     - V(true) when the task ran in check mode (nothing was written; the results are a prediction),
       from C(--check) or from the task keyword C(check_mode) (then C(ansible_check_mode) stays
-      V(false)): what a role reads to tell a plan from a run.
+      V(false)); a role reads it to tell a plan from a run.
   returned: always
   type: bool
   sample: false
@@ -325,6 +356,57 @@ channel:
     created_by:
       description: Id of the user who created the channel.
       type: str
+compatibility:
+  description:
+    - The native packages of each bundle the channel would start serving, compared with those of
+      the bundle it serves now (see O(native_compatibility)); empty when nothing was compared.
+  returned: always
+  type: list
+  elements: dict
+  version_added: 0.2.0
+  contains:
+    name:
+      description: Name of the native package (npm).
+      type: str
+      sample: "@capacitor/camera"
+    local_version:
+      description: Its version in the new bundle, or null when only the served bundle has it.
+      type: str
+      sample: 6.1.0
+    channel_version:
+      description: Its version in the bundle the channel serves, or null when it is new.
+      type: str
+      sample: 6.0.1
+    compatible:
+      description: Whether the installed apps can run the new bundle as far as this package goes.
+      type: bool
+      sample: false
+    reasons:
+      description:
+        - The CLI's words for the differences, V(new_plugin), V(version_mismatch),
+          V(requested_version_changed), V(ios_code_changed), V(android_code_changed),
+          V(both_platforms_changed), V(platform_checksum_metadata_changed).
+      type: list
+      elements: str
+      sample: [version_mismatch]
+    message:
+      description: The CLI's details for this package.
+      type: str
+      sample: "version changed: 6.0.1 → 6.1.0"
+    bundle:
+      description: The new bundle.
+      type: str
+      sample: 1.5.0
+    channel_bundle:
+      description: The bundle the channel serves now.
+      type: str
+      sample: 1.4.2
+compatibility_skipped:
+  description: Why nothing was compared although the channel would serve another bundle.
+  returned: when the channel would serve another bundle and nothing was compared
+  type: str
+  sample: "bundle 1.5.0 has no record of its native packages (uploaded without a project, or external): nothing to compare"
+  version_added: 0.2.0
 diff:
   description: Before and after, managed fields only.
   returned: when diff mode is on

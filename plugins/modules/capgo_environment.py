@@ -76,7 +76,10 @@ options:
         (O(capgo.cloud.capgo_app#module:owner_org) defaults to the organization), plus the
         sections below.
       - C(channels) is a list of the options of M(capgo.cloud.capgo_channel) without
-        O(capgo.cloud.capgo_channel#module:app_id).
+        O(capgo.cloud.capgo_channel#module:app_id). A channel that would start serving a bundle
+        whose native packages the installed apps lack fails as an item, before any write and in
+        the check-mode plan, unless it sets
+        O(capgo.cloud.capgo_channel#module:native_compatibility) to V(warn) or V(ignore).
       - C(bundles) is a list of the options of M(capgo.cloud.capgo_bundle) without
         O(capgo.cloud.capgo_bundle#module:app_id).
       - C(devices) is a list of the options of M(capgo.cloud.capgo_device) without
@@ -173,7 +176,7 @@ check_mode:
   description:
     - V(true) when the task ran in check mode (nothing was written; the results are a prediction),
       from C(--check) or from the task keyword C(check_mode) (then C(ansible_check_mode) stays
-      V(false)): what a role reads to tell a plan from a run.
+      V(false)); a role reads it to tell a plan from a run.
   returned: always
   type: bool
   sample: false

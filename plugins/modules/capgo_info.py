@@ -48,11 +48,18 @@ options:
         secrets and without what Capgo cannot read back (channels' platform flags, the
         organization's security policy, API keys' bindings). Applying it right away reports
         no change and sends no write.
+      - V(compatibility) what Capgo's CLI C(bundle compatibility) shows, as data in
+        RV(compatibility) - the native packages of bundle O(version), or of the Capacitor project
+        at O(project), compared with those of the bundle that channel O(channel) of app O(app_id)
+        serves, with the CLI's rules (see O(capgo.cloud.capgo_channel#module:native_compatibility)).
+        Nothing is compared when a bundle has no record of its native packages, or the channel
+        serves no bundle; RV(compatibility_skipped) says so.
       - Each resource accepts the filters listed with them; a filter or statistics option that
         does not apply to O(resource) fails before any request.
     type: str
     required: true
-    choices: [organizations, members, apikeys, apps, channels, devices, bundles, webhooks, statistics, environment]
+    choices: [organizations, members, apikeys, apps, channels, devices, bundles, webhooks, statistics, environment,
+              compatibility]
   org_id:
     description:
       - Id (UUID) of an organization.
@@ -65,7 +72,8 @@ options:
   app_id:
     description:
       - Reverse-domain id of an app (for example V(com.example.app)).
-      - Required for O(resource=channels), O(resource=devices) and O(resource=bundles).
+      - Required for O(resource=channels), O(resource=devices), O(resource=bundles) and
+        O(resource=compatibility).
       - With O(resource=apps), returns only that app (an empty list when the key cannot read it
         or it does not exist).
       - With O(resource=statistics), the app of O(scope=app).
@@ -79,6 +87,7 @@ options:
         (filtered by the module).
       - With O(resource=bundles), only the bundles that channel serves or rolls out (filtered by
         the module).
+      - With O(resource=compatibility) (required), the channel whose bundle is compared with.
     type: str
   device_id:
     description:
@@ -91,7 +100,19 @@ options:
       - With O(resource=bundles), only that bundle; with O(resource=channels), only the channels
         that serve it; with O(resource=devices), only the devices that run it. Always filtered by
         the module (Capgo ignores this filter).
+      - With O(resource=compatibility), the bundle compared with the one the channel serves (or
+        set O(project)).
     type: str
+  project:
+    description:
+      - With O(resource=compatibility), the root of a Capacitor project (with its C(package.json)
+        and installed C(node_modules)) whose native packages are compared with those of the bundle
+        the channel serves, read exactly as Capgo's CLI reads them (the dependencies that declare a
+        native plugin and ship native sources; their installed versions; the SHA-256 of their iOS
+        and Android sources and build files).
+      - The project is read on the host that runs the module, before any request.
+    type: path
+    version_added: 0.2.0
   updated_since:
     description:
       - Only items changed strictly after this time, a date (V(2026-11-01), midnight UTC) or an
@@ -188,6 +209,15 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: Could production serve the build in this checkout? (the CLI's bundle compatibility)
+  capgo.cloud.capgo_info:
+    resource: compatibility
+    app_id: com.example.app
+    channel: production
+    project: "{{ playbook_dir }}/app"
+  register: compat
+  failed_when: not compat.compatible | default(true)
+
 - name: Which bundle does production serve?
   capgo.cloud.capgo_info:
     resource: channels
@@ -262,10 +292,64 @@ check_mode:
   description:
     - V(true) when the task ran in check mode (nothing was written; the results are a prediction),
       from C(--check) or from the task keyword C(check_mode) (then C(ansible_check_mode) stays
-      V(false)): what a role reads to tell a plan from a run.
+      V(false)); a role reads it to tell a plan from a run.
   returned: always
   type: bool
   sample: false
+compatibility:
+  description:
+    - With O(resource=compatibility), one row per native package of the bundle or project, then
+      one per package only the served bundle has - the CLI's C(bundle compatibility) table.
+  returned: when O(resource=compatibility)
+  type: list
+  elements: dict
+  version_added: 0.2.0
+  contains:
+    name:
+      description: Name of the native package (npm).
+      type: str
+      sample: "@capacitor/camera"
+    local_version:
+      description: Its version in bundle O(version) or the project; null when only the channel's bundle has it.
+      type: str
+      sample: 6.1.0
+    channel_version:
+      description: Its version in the bundle the channel serves; null when it is new.
+      type: str
+      sample: 6.0.1
+    compatible:
+      description: Whether the installed apps can run it as far as this package goes.
+      type: bool
+      sample: false
+    reasons:
+      description:
+        - The CLI's words, V(new_plugin), V(version_mismatch), V(requested_version_changed),
+          V(ios_code_changed), V(android_code_changed), V(both_platforms_changed),
+          V(platform_checksum_metadata_changed) (only V(requested_version_changed) is compatible).
+      type: list
+      elements: str
+      sample: [version_mismatch]
+    message:
+      description: The CLI's details.
+      type: str
+      sample: "version changed: 6.0.1 → 6.1.0"
+compatible:
+  description: With O(resource=compatibility), whether every row is compatible.
+  returned: when O(resource=compatibility) and something was compared
+  type: bool
+  sample: true
+  version_added: 0.2.0
+channel_bundle:
+  description: With O(resource=compatibility), the bundle the channel serves (null when none).
+  returned: when O(resource=compatibility)
+  type: str
+  sample: 1.4.2
+  version_added: 0.2.0
+compatibility_skipped:
+  description: With O(resource=compatibility), why nothing was compared.
+  returned: when nothing was compared
+  type: str
+  sample: "bundle 1.4.2 has no record of its native packages (uploaded without a project, or external): nothing to compare"
   version_added: 0.2.0
 environment:
   description:

@@ -44,6 +44,9 @@ def main(argv=None):
     parser.add_argument("--port", type=int, default=8787, help="0 picks a free port")
     parser.add_argument("--seed", help="seed document (YAML or JSON)")
     parser.add_argument("--db", help="SQLite file keeping the state across restarts")
+    parser.add_argument("--blob-dir", metavar="DIR",
+                        help="directory for uploaded bytes (default: DB.blobs with --db, "
+                             "else a temporary directory removed on exit)")
     parser.add_argument("--enable-control", action="store_true",
                         help="serve /_emulator/* even when not listening on loopback")
     parser.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this certificate (PEM)")
@@ -65,7 +68,7 @@ def main(argv=None):
         sys.stderr.write("capgo-emulator: %s\n" % exc)
         return 2
 
-    state = State(db_path=args.db)
+    state = State(db_path=args.db, blob_dir=args.blob_dir)
     seed = None
     if args.seed:
         try:
@@ -118,6 +121,7 @@ def main(argv=None):
         with state.lock:
             state.save()
             state.close()
+        state.blobs.remove()
     return 0
 
 

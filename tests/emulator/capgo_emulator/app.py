@@ -1,39 +1,22 @@
-"""The WSGI application: routing, Capgo's envelope, request log, fault rules, control endpoints."""
+"""The WSGI application: one prefix dispatcher in front of the services (services.py) that
+applies fault rules and the request log to every one of them; the control endpoints."""
 
 import ipaddress
 import json
 import re
 import socket
-import sys
 import threading
 import time
-import traceback
 import uuid
 
-from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from . import auth
 from .errors import ApiError, SeedError
 from .jsvalues import js_json_loads, js_object_keys_count, js_truthy, json_dumps
-from .routes import load_routes
+from .services import SERVICE_CLASSES, json_response
 
 NOT_FOUND_BODY = {"error": "not_found", "message": "Not found"}
-UNKNOWN_ERROR_BODY = {"error": "unknown_error", "message": "Unknown error", "moreInfo": {}}
-FAULT_CODES = {
-    400: ("bad_request", "Bad request"), 401: ("unauthorized", "Unauthorized"),
-    403: ("forbidden", "Forbidden"), 404: ("not_found", "Not found"),
-    429: ("too_many_requests", "Too many requests"), 500: ("unknown_error", "Unknown error"),
-    502: ("bad_gateway", "Bad gateway"), 503: ("service_unavailable", "Service unavailable"),
-    504: ("gateway_timeout", "Gateway timeout"),
-}
-
-
-def json_response(status, body, headers=None):
-    resp = Response(json_dumps(body), status=status, mimetype="application/json")
-    for key, value in (headers or {}).items():
-        resp.headers[key] = str(value)
-    return resp
 
 
 def is_loopback_host(host):
@@ -48,15 +31,16 @@ def is_loopback_host(host):
 class Ctx:
     """Per-request context handed to route handlers (see DESIGN.md)."""
 
-    def __init__(self, state, request, environ):
+    def __init__(self, state, request, environ, service=None):
         self.state = state
+        self.service = service
         self.request = request
         self.environ = environ
         self.method = request.method
         self.path = request.path
         self.query = {k: v[-1] for k, v in request.args.lists()}
         self.headers = request.headers
-        self.raw_body = request.get_data(cache=True, as_text=True)
+        self._raw_text = None
         self.ip = self._client_ip()
         self._principal = None
         self._json = None
@@ -68,6 +52,19 @@ class Ctx:
             fwd = self.headers.get("x-forwarded-for")
             ip = fwd.split(",")[0].strip() if fwd else None
         return ip or self.environ.get("REMOTE_ADDR") or "unknown"
+
+    @property
+    def raw_bytes(self):
+        """The whole request body as bytes (read on first use; streaming handlers such as
+        TUS PATCH read ``ctx.request.stream`` instead)."""
+        return self.request.get_data(cache=True)
+
+    @property
+    def raw_body(self):
+        """The body as text (UTF-8, undecodable bytes replaced), for the JSON services."""
+        if self._raw_text is None:
+            self._raw_text = self.raw_bytes.decode("utf-8", "replace")
+        return self._raw_text
 
     def now(self):
         return self.state.now()
@@ -139,21 +136,27 @@ class Ctx:
         return self._principal
 
 
+
+
 class EmulatorApp:
+    """The dispatcher: control endpoints under ``/_emulator/``, every other path goes to the
+    first service (services.py) that owns its prefix, with fault rules and the request log
+    applied the same way to all of them."""
+
     def __init__(self, state, control_allowed=True):
         self.state = state
         self.control_allowed = control_allowed
-        self.url_map = Map(strict_slashes=True, merge_slashes=False, redirect_defaults=False)
-        self.handlers = {}
-        for index, (method, pattern, handler) in enumerate(load_routes()):
-            endpoint = "r%d" % index
-            self.handlers[endpoint] = handler
-            self.url_map.add(Rule(pattern, methods=[method], endpoint=endpoint,
-                                  strict_slashes=True))
+        self.services = [cls(self) for cls in SERVICE_CLASSES]
         self.log = []
         self.faults = []
         self._fault_seq = 0
         self.meta_lock = threading.Lock()
+
+    def service_for(self, path):
+        for service in self.services:
+            if service.owns(path):
+                return service
+        raise LookupError(path)  # pragma: no cover - the API owns every path
 
     # ------------------------------------------------------------ plumbing
     def __call__(self, environ, start_response):
@@ -165,16 +168,13 @@ class EmulatorApp:
             else:
                 response = json_response(404, NOT_FOUND_BODY)
         else:
-            response = self.serve_api(request, environ)
+            response = self.dispatch(self.service_for(path), request, environ)
             if response is None:  # dropped connection
                 raise ConnectionAbortedError("connection dropped by an emulator fault rule")
         response.headers["X-Request-Id"] = str(uuid.uuid4())
         return response(environ, start_response)
 
-    def _log(self, request, status, body):
-        error = None
-        if isinstance(body, dict) and isinstance(body.get("error"), str):
-            error = body["error"]
+    def _log(self, request, status, error, service):
         entry = {"method": request.method, "path": request.path,
                  "query": {k: v[-1] for k, v in request.args.lists()},
                  "status": status, "error": error}
@@ -206,8 +206,9 @@ class EmulatorApp:
                 pass
 
     @staticmethod
-    def _fault_answer(rule):
-        """(status, logged body, Response) of a rule's status answer."""
+    def _fault_answer(rule, service):
+        """(status, logged error code, Response) of a rule's status answer, in the service's
+        error envelope unless the rule gives a body."""
         status = rule["status"]
         if rule["body"] is not None:
             raw = rule["body"]
@@ -218,87 +219,53 @@ class EmulatorApp:
                 parsed, mimetype = None, "text/plain"
             resp = Response(raw, status=status, mimetype=mimetype)
         else:
-            code, message = FAULT_CODES.get(status, ("emulated_fault", "Emulated fault"))
-            parsed = {"error": code, "message": message, "moreInfo": {}}
+            parsed = service.fault_body(status)
             resp = Response(json_dumps(parsed), status=status, mimetype="application/json")
         if rule["retry_after"] is not None:
             resp.headers["Retry-After"] = str(rule["retry_after"])
-        return status, parsed, resp
+        return status, service.error_code(parsed), resp
 
-    def _apply_fault(self, request, environ, rule, served=None):
+    @staticmethod
+    def _discard_body(request):
+        """Read what the client sent, so that a fault answer is not cut short by the server
+        closing a connection that still has unread body bytes."""
+        try:
+            stream = request.stream
+            while stream.read(1 << 16):
+                pass
+        except Exception:  # pylint: disable=broad-except
+            pass
+
+    def _apply_fault(self, request, environ, rule, service, served=None):
         """The rule's answer: None for a dropped connection, a Response otherwise. ``served``
-        (status, body, Response) is the real answer of an ``after`` rule, sent when the rule
-        only delays."""
+        (status, error code, Response) is the real answer of an ``after`` rule, sent when the
+        rule only delays."""
         if rule["delay_ms"]:
             time.sleep(rule["delay_ms"] / 1000.0)
         if rule["drop"]:
-            self._log(request, rule["status"], None)
+            self._log(request, rule["status"], None, service)
             self._drop(environ)
             return None
         if rule["status"] is None:
             answer = served
         else:
-            answer = self._fault_answer(rule)
-        self._log(request, answer[0], answer[1])
+            answer = self._fault_answer(rule, service)
+        self._log(request, answer[0], answer[1], service)
         return answer[2]
 
-    # ------------------------------------------------------------ API
-    def serve_api(self, request, environ):
+    def dispatch(self, service, request, environ):
         rule = self._take_fault(request.method, request.path)
         if rule is not None and not rule["after"]:
             if rule["drop"] or rule["status"] is not None:
-                return self._apply_fault(request, environ, rule)
+                if not rule["drop"]:
+                    self._discard_body(request)
+                return self._apply_fault(request, environ, rule, service)
             time.sleep(rule["delay_ms"] / 1000.0)  # only a delay: then served normally
-        served = self._serve(request, environ)
+        served = service.serve(request, environ)
         if rule is not None and rule["after"]:
-            return self._apply_fault(request, environ, rule, served)
-        self._log(request, served[0], served[1])
+            return self._apply_fault(request, environ, rule, service, served)
+        self._log(request, served[0], served[1], service)
         return served[2]
-
-    def _serve(self, request, environ):
-        """Route and run the request (its change applied and saved): (status, body, Response)."""
-        try:
-            endpoint, args = self.url_map.bind_to_environ(environ).match()
-        except Exception:  # werkzeug's NotFound/MethodNotAllowed, or a malformed path
-            return 404, NOT_FOUND_BODY, json_response(404, NOT_FOUND_BODY)
-        handler = self.handlers[endpoint]
-        state = self.state
-        with state.lock:
-            headers = {}
-            try:
-                ctx = Ctx(state, request, environ)
-                result = handler(ctx, **args)
-                status, body = 200, result
-                if isinstance(result, tuple):
-                    if len(result) == 3:
-                        status, body, headers = result
-                    else:
-                        status, body = result
-            except ApiError as exc:
-                status, body, headers = exc.status, exc.body(), exc.headers
-            except Exception:
-                sys.stderr.write("capgo-emulator: unhandled error in %s %s\n%s"
-                                 % (request.method, request.path, traceback.format_exc()))
-                sys.stderr.flush()
-                status, body, headers = 500, dict(UNKNOWN_ERROR_BODY), {}
-            try:
-                payload = json_dumps(body)
-            except (TypeError, ValueError):
-                sys.stderr.write("capgo-emulator: unserializable body for %s %s\n"
-                                 % (request.method, request.path))
-                status, body, headers = 500, dict(UNKNOWN_ERROR_BODY), {}
-                payload = json_dumps(body)
-            if request.method not in ("GET", "HEAD"):
-                try:
-                    state.save()
-                except Exception:  # pragma: no cover - disk trouble must not kill requests
-                    sys.stderr.write("capgo-emulator: cannot save state\n%s"
-                                     % traceback.format_exc())
-        resp = Response(payload, status=status, mimetype="application/json")
-        for key, value in (headers or {}).items():
-            resp.headers[key] = str(value)
-        return status, body, resp
-
     # ------------------------------------------------------------ control
     def control(self, request):
         path = request.path.rstrip("/")

@@ -44,3 +44,20 @@ class ApiError(Exception):
 
 class SeedError(ValueError):
     """A seed document that cannot be loaded; the message names the offending entry."""
+
+
+class PgError(Exception):
+    """PostgREST's error: ``{"code", "details", "hint", "message"}`` (code = SQLSTATE or PGRSTnnn)."""
+
+    def __init__(self, status, code, message, details=None, hint=None, headers=None):
+        self.status = int(status)
+        self.code = code
+        self.message = message
+        self.details = details
+        self.hint = hint
+        self.headers = dict(headers or {})
+        super().__init__("%s %s: %s" % (self.status, code, message))
+
+    def body(self):
+        return {"code": self.code, "details": self.details, "hint": self.hint,
+                "message": self.message}

@@ -9,15 +9,52 @@ UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 APP_ID_RE = re.compile(r"^[a-z0-9]+(\.[\w-]+)+$", re.I)
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
-TABLES = (
-    "users", "orgs", "members", "role_bindings", "apikeys", "apps", "bundles", "channels",
-    "devices", "device_overrides", "stats", "webhooks", "webhook_deliveries", "audit",
+
+
+class Table:
+    """One table of the state: ``name`` (the State attribute, a list of row dicts),
+    ``seed_key`` (the natural key of its seed section; None = not a seed section, see
+    ``seed_order``), ``rest`` (the PostgREST table name it is exposed as, routes/rest.py).
+    Every table is cleared, persisted (storage.py) and restored the same way; a new table is
+    one entry here (plus its seed loader/exporter when it is a seed section)."""
+
+    def __init__(self, name, seed_key=None, seed_order=None, rest=None):
+        self.name = name
+        self.seed_key = seed_key
+        self.seed_order = seed_order
+        self.rest = rest
+
+
+TABLE_REGISTRY = (
+    Table("users", ("email",), 0),
+    Table("orgs", ("name",), 1, rest="orgs"),
+    Table("members"),
+    Table("role_bindings"),
+    Table("apikeys", ("key",), 5),
+    Table("apps", ("app_id",), 2, rest="apps"),
+    Table("bundles", ("app_id", "name"), 3, rest="app_versions"),
+    Table("channels", ("app_id", "name"), 4, rest="channels"),
+    Table("devices", ("app_id", "device_id"), 6),
+    Table("device_overrides", ("app_id", "device_id"), 7),
+    Table("stats", ("app_id", "date"), 8),
+    Table("webhooks", ("org_id", "name"), 9),
+    Table("webhook_deliveries"),
+    Table("audit"),
+    # the files service (routes/files.py): stored objects and TUS uploads in progress; the
+    # bytes themselves are in the blob directory (blobs.py)
+    Table("files"),
+    Table("uploads"),
 )
 
-SEED_SECTIONS = (
-    "users", "orgs", "apps", "bundles", "channels", "apikeys", "devices",
-    "device_overrides", "stats", "webhooks",
-)
+TABLES = tuple(t.name for t in TABLE_REGISTRY)
+TABLE_BY_NAME = {t.name: t for t in TABLE_REGISTRY}
+REST_TABLES = {t.rest: t.name for t in TABLE_REGISTRY if t.rest}
+
+# Seed sections in load order (a section may reference the ones before it).
+SEED_SECTIONS = tuple(t.name for t in sorted((t for t in TABLE_REGISTRY if t.seed_key),
+                                             key=lambda t: t.seed_order))
+# The natural key of an entry in each seed section (how an overlay names a base entry).
+SEED_KEYS = {t.name: t.seed_key for t in TABLE_REGISTRY if t.seed_key}
 
 DEFAULT_RETENTION = 2592000
 

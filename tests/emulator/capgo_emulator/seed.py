@@ -8,8 +8,8 @@ import uuid as uuidlib
 from .errors import SeedError
 from .schema import (APP_DEFAULTS, APP_ID_RE, BUNDLE_DEFAULTS, CHANNEL_ALIASES,
                      CHANNEL_DEFAULTS, DATE_RE, DEVICE_DEFAULTS, ORG_DEFAULTS, ORG_ROLES,
-                     SEED_BUNDLE_FIELDS, SEED_SECTIONS, STATS_FIELDS, WEBHOOK_EVENTS, is_uuid,
-                     iso, parse_iso, plain, sha256_hex)
+                     SEED_BUNDLE_FIELDS, SEED_KEYS, SEED_SECTIONS, STATS_FIELDS,
+                     WEBHOOK_EVENTS, is_uuid, iso, parse_iso, plain, sha256_hex)
 
 
 class SeedLoader:
@@ -19,6 +19,7 @@ class SeedLoader:
     def load_seed(self, doc):
         """Replace all data by the seed document ``doc`` (dict). Raises SeedError."""
         self.clear()
+        self.blobs.clear()
         self._last_stamp = 0.0
         if doc is None:
             return
@@ -620,13 +621,6 @@ class SeedLoader:
         return doc
 
 
-# The natural key of an entry in each seed section (how an overlay names a base entry).
-SEED_KEYS = {
-    "users": ("email",), "orgs": ("name",), "apps": ("app_id",),
-    "bundles": ("app_id", "name"), "channels": ("app_id", "name"), "apikeys": ("key",),
-    "devices": ("app_id", "device_id"), "device_overrides": ("app_id", "device_id"),
-    "stats": ("app_id", "date"), "webhooks": ("org_id", "name"),
-}
 
 
 def _merge_entries(where, rows, entries, key_fields):

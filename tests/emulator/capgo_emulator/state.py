@@ -1,7 +1,8 @@
 """State: the tables (schema.py) with their lock, clock, ids and the one lookup per
 resource every route uses; seed.py loads and exports seed documents, storage.py persists.
 
-Every API request runs under ``state.lock`` (see app.py).
+Requests run under ``state.lock`` (services.py), except those registered ``locked=False``
+(TUS PATCH), which take it only around their metadata changes.
 """
 
 import copy
@@ -9,15 +10,19 @@ import threading
 import time
 import uuid as uuidlib
 
+from .blobs import BlobStore
 from .schema import TABLES, iso, parse_iso, sha256_hex, to_int_id
 from .seed import SeedLoader
 from .storage import Storage
 
 
 class State(SeedLoader, Storage):
-    def __init__(self, db_path=None):
+    def __init__(self, db_path=None, blob_dir=None):
         self.lock = threading.RLock()
         self.db_path = db_path
+        if blob_dir is None and db_path:
+            blob_dir = db_path + ".blobs"
+        self.blobs = BlobStore(blob_dir)
         self._db = None
         self.clock_offset = 0.0
         self._last_stamp = 0.0

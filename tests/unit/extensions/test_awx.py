@@ -85,8 +85,8 @@ def render(inputs):
             for name, template in CREDENTIAL_TYPE["injectors"]["env"].items()}
 
 
-def test_injects_the_three_documented_variables():
-    assert INJECTED == ["CAPGO_API_KEY", "CAPGO_API_URL", "CAPGO_SESSION_TOKEN"]
+def test_injects_the_four_documented_variables():
+    assert INJECTED == ["CAPGO_API_KEY", "CAPGO_API_URL", "CAPGO_FILES_URL", "CAPGO_SESSION_TOKEN"]
 
 
 @pytest.mark.parametrize("name", INJECTED)
@@ -106,10 +106,11 @@ def test_injected_variable_is_documented_by_the_collection(name):
 
 def test_inputs_secret_and_required():
     fields = {f["id"]: f for f in CREDENTIAL_TYPE["inputs"]["fields"]}
-    assert sorted(fields) == ["api_key", "api_url", "session_token"]
+    assert sorted(fields) == ["api_key", "api_url", "files_url", "session_token"]
     assert fields["api_key"].get("secret") is True
     assert fields["session_token"].get("secret") is True
     assert not fields["api_url"].get("secret", False)
+    assert not fields["files_url"].get("secret", False)
     assert CREDENTIAL_TYPE["inputs"]["required"] == ["api_key"]
     assert CREDENTIAL_TYPE["kind"] == "cloud"
     assert CREDENTIAL_TYPE["name"] == "Capgo Cloud"
@@ -128,15 +129,16 @@ def test_optional_inputs_render_to_the_collection_defaults():
     fragment = yaml.safe_load(source.split('DOCUMENTATION = r"""', 1)[1].split('"""', 1)[0])
     env = render({"api_key": "k-1"})
     assert env == {"CAPGO_API_KEY": "k-1", "CAPGO_API_URL": fragment["options"]["api_url"]["default"],
-                   "CAPGO_SESSION_TOKEN": ""}
+                   "CAPGO_FILES_URL": fragment["options"]["files_url"]["default"], "CAPGO_SESSION_TOKEN": ""}
     # The controller stores an optional text input left empty as "", which must not become the URL.
     assert render({"api_key": "k-1", "api_url": ""})["CAPGO_API_URL"] == fragment["options"]["api_url"]["default"]
 
 
 def test_all_inputs_are_passed_through():
-    env = render({"api_key": "k-1", "api_url": "https://capgo.example.com", "session_token": "jwt-1"})
+    env = render({"api_key": "k-1", "api_url": "https://capgo.example.com", "session_token": "jwt-1",
+                  "files_url": "https://files.capgo.example.com"})
     assert env == {"CAPGO_API_KEY": "k-1", "CAPGO_API_URL": "https://capgo.example.com",
-                   "CAPGO_SESSION_TOKEN": "jwt-1"}
+                   "CAPGO_FILES_URL": "https://files.capgo.example.com", "CAPGO_SESSION_TOKEN": "jwt-1"}
 
 
 def test_aap_configuration_has_the_same_credential_type():

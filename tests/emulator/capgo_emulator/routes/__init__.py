@@ -1,20 +1,24 @@
-"""Route registry. Route modules register handlers with ``@route("GET", "/channel")``.
+"""Route registry. Route modules register handlers with ``@route("GET", "/channel")``
+(the public API) or ``@route("PATCH", "/files/...", service="files", locked=False)``.
 
 Pattern = werkzeug rule syntax (``/app/<id>``). Handler: ``def handler(ctx, **path_params)``
-returning a JSON-able body (200), ``(status, body)`` or ``(status, body, headers)``.
+returning a JSON-able body (200), ``(status, body)``, ``(status, body, headers)`` or a
+``services.Raw`` (bytes or no body). ``service`` names the service (services.py) that serves
+it; ``locked=False`` runs the handler without holding ``state.lock`` (it takes the lock itself
+around its metadata changes).
 """
 
 import importlib
 
-ROUTES = []  # (method, pattern, handler)
+ROUTES = []  # (service, method, pattern, handler, locked)
 
 ROUTE_MODULES = ("ok", "organization", "apikey", "app", "channel", "device", "bundle",
-                 "statistics", "webhooks")
+                 "statistics", "webhooks", "functions", "files", "rest")
 
 
-def route(method, pattern):
+def route(method, pattern, service="api", locked=True):
     def decorator(func):
-        ROUTES.append((method.upper(), pattern, func))
+        ROUTES.append((service, method.upper(), pattern, func, locked))
         return func
     return decorator
 

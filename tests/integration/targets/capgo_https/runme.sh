@@ -54,6 +54,7 @@ fi
 echo "HTTPS emulator (pid ${pid}) on ${url}"
 
 unset REQUESTS_CA_BUNDLE CURL_CA_BUNDLE
+export CAPGO_HTTPS_TMP="${tmp}"
 ansible-playbook -i "${INVENTORY_PATH}" -e @"${config}" \
     -e "capgo_https_url=${url}" -e "capgo_https_ca=${tmp}/ca.pem" -e "capgo_public_bundle=${public_bundle}" \
     tls.yml "$@"

@@ -7,9 +7,6 @@ predicted. ``Operation.assume`` (the engine) then warns, naming the dependency, 
 what the real run reports once the dependency exists; a real run still fails as before.
 """
 
-from __future__ import absolute_import, division, print_function
-
-__metaclass__ = type
 
 import json
 
@@ -264,7 +261,7 @@ def test_a_run_over_many_resources_assumes_once_per_dependency():
     bundles(["1.0.0"])
     engine = Engine(CapgoClient(api_key=KEY, api_url=URL, retries=0), check_mode=True)
     engine.prefer_listings = True
-    base = dict((k, v.get("default")) for k, v in Channel.argument_spec.items())
+    base = {k: v.get("default") for k, v in Channel.argument_spec.items()}
     base.update(api_key=KEY, app_id=APP)
     results = [engine.run(Channel, dict(base, channel=name, bundle="1.3.0")) for name in ("beta", "qa")]
     assert [r["changed"] for r in results] == [True, True]
