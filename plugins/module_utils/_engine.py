@@ -30,6 +30,8 @@ import json
 import re
 import threading
 
+from concurrent.futures import ThreadPoolExecutor
+
 from ansible_collections.capgo.cloud.plugins.module_utils._client import (
     MASK,
     CapgoAPIError,
@@ -42,6 +44,30 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 AUTH_ERRORS = ("invalid_apikey", "no_key_provided", "no_jwt_apikey_or_subkey")
 INVALID_APP_ID = "app_id {app_id} is not a valid reverse-domain app id"
 UNEXPECTED = (KeyError, TypeError, AttributeError, ValueError, IndexError)
+
+
+# -- a bounded pool ----------------------------------------------------------------
+
+def in_pool(call, items, workers):
+    """``[call(item) for item in items]`` with at most ``workers`` calls at a time, in order.
+
+    The listings of independent scopes (the channels of each app) go through it. The calls share
+    one client, so its retries and a 429's ``Retry-After`` pause every call, not only the one
+    that got it. The first exception (in item order) is raised once the started calls are over;
+    calls not started yet are dropped.
+    """
+    items = list(items)
+    if workers <= 1 or len(items) <= 1:
+        return [call(item) for item in items]
+    pool = ThreadPoolExecutor(max_workers=min(workers, len(items)))
+    futures = []
+    try:
+        futures.extend(pool.submit(call, item) for item in items)
+        return [future.result() for future in futures]
+    finally:
+        for future in futures:
+            future.cancel()
+        pool.shutdown(wait=True)
 
 
 # -- shared checks -----------------------------------------------------------------
