@@ -49,7 +49,9 @@ class Estate(Operation):
         self.org_ids = list(self.params.get("org_ids") or [])
         self.app_ids = list(self.params.get("app_ids") or [])
         self.include = list(self.params.get("include") or [])
-        self.parallel = self.params.get("parallel") or DEFAULT_PARALLEL
+        self.parallel = self.params.get("parallel")
+        if self.parallel is None:
+            self.parallel = DEFAULT_PARALLEL
 
     def describe(self):
         return "the inventory"
