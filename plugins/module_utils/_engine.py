@@ -244,6 +244,29 @@ class Engine(object):
             with self.lock:
                 return self.listings.setdefault(key, value)
 
+    def prefetch(self, resources, workers):
+        """Load the listings ``resources`` will look up, one per kind and scope, ``workers`` at a time.
+
+        Without it, the items of a level that share a scope wait for its listing while it loads,
+        and the pool reads one scope after the other. A listing that fails is not kept: the
+        resource's own lookup reads it again and reports the error.
+        """
+        if not self.prefer_listings:
+            return
+        first = {}
+        for resource in resources:
+            if resource.kind is not None and not resource.known_absent:
+                first.setdefault(resource.listing_key()[0], resource)
+
+        def load(resource):
+            key, scope = resource.listing_key()
+            try:
+                self.listing(key, lambda: resource.list_all(resource, scope))
+            except (CapgoAPIError, Failure) + UNEXPECTED:
+                pass
+
+        in_pool(load, list(first.values()), workers)
+
     def forget(self, key):
         with self.lock:
             self.listings.pop(key, None)
@@ -492,13 +515,17 @@ class Resource(Operation):
             return None  # its parent is only predicted (check mode): it cannot exist yet
         if not self.engine.prefer_listings or self.kind is None:
             return self.read()
-        scope = dict((o, self.params.get(o)) for o in self.scope_options)
-        key = (self.kind,) + tuple(scope[o] for o in self.scope_options)
+        key, scope = self.listing_key()
         states = self.engine.listing(key, lambda: self.list_all(self, scope))
         if states is None:
             return self.read()
         found = find_one(states, self.matches, self.ambiguous)
         return self.unlisted() if found is None else found
+
+    def listing_key(self):
+        """The kind and scope of the listing ``lookup()`` reads: ``(key, scope)``."""
+        scope = dict((o, self.params.get(o)) for o in self.scope_options)
+        return (self.kind,) + tuple(scope[o] for o in self.scope_options), scope
 
     def unlisted(self):
         """Hook: the state of a resource its kind's listing does not show (default: absent)."""

@@ -99,6 +99,7 @@ class Backend(object):
         self.writes = []
         self.calls = []
         self.refuse = set(refuse)
+        self.on_listing = None  # called with the kind of every listing (a test's probe)
 
     def __call__(self, request):
         path = request.path_url.split("?")[0]
@@ -107,6 +108,8 @@ class Backend(object):
         store = self.objects.setdefault(kind, {})
         self.calls.append("%s %s" % (request.method, path))
         if request.method == "GET" and not ident:
+            if self.on_listing is not None:
+                self.on_listing(kind)
             return 200, {}, json.dumps(list(store.values()))
         if request.method != "GET":
             self.writes.append("%s %s/%s" % (request.method, kind, ident))
@@ -304,3 +307,44 @@ def test_module_checks_of_items_run_before_any_request(monkeypatch):
     assert result["failed"] is True
     assert result["msg"] == "channels com.example.app/beta: rollout.percentage must be between 0 and 100, got 150.0"
     assert len(responses.calls) == 0
+
+
+def test_listings_of_a_levels_scopes_run_in_the_pool(backend):
+    """Four apps of five channels each, parallel=4: the four channel listings run at once, not one
+    scope after the other while the level's workers wait on the same scope."""
+    import threading
+    import time
+
+    org, sections = declaration()
+    apps = ["com.example.app%d" % n for n in range(4)]
+    sections = dict(sections, apps=[dict(CONNECTION, app_id=a, owner_org=None, state="present") for a in apps],
+                    bundles=[], devices=[], members=[], webhooks=[],
+                    channels=[dict(CONNECTION, app_id=a, channel="c%d" % n, state="present")
+                              for a in apps for n in range(5)])
+    for a in apps:
+        backend.seed("apps", a, app_id=a, owner_org=ORG, size=1)
+        for n in range(5):
+            backend.seed("channels", "%s/c%d" % (a, n), app_id=a, channel="c%d" % n, size=1)
+    backend.seed("organization", ORG, org_id=ORG, size=3)
+    lock = threading.Lock()
+    probe = {"now": 0, "peak": 0}
+
+    def slow_listing(kind):
+        if kind != "channels":
+            return
+        with lock:
+            probe["now"] += 1
+            probe["peak"] = max(probe["peak"], probe["now"])
+        time.sleep(0.1)
+        with lock:
+            probe["now"] -= 1
+
+    backend.on_listing = slow_listing
+    env, result = apply(org=org, sections=sections, parallel=4)
+    assert not result["changed"] and backend.writes == []
+    assert backend.calls.count("GET /fake/channels") == 4  # one listing per scope
+    assert probe["peak"] == 4
+    probe["peak"] = 0
+    backend.calls[:] = []
+    apply(org=org, sections=sections, parallel=1)
+    assert probe["peak"] == 1 and backend.calls.count("GET /fake/channels") == 4
