@@ -11,7 +11,7 @@ name: capgo
 short_description: Capgo Cloud apps as inventory hosts
 version_added: 0.2.0
 author:
-  - capgo.cloud contributors
+  - capgo.cloud contributors (@capgo)
 description:
   - One host per Capgo app the API key can see; the host name is the app id.
   - So that C(--limit), forks, AWX inventories and AWX job slicing work on a Capgo estate, each
