@@ -4,6 +4,9 @@
 # Prints a table and writes docs/benchmark.md. Not a test (no pass/fail on time).
 #
 #   scripts/benchmark.sh [--only uri,modules,environment] [--repeat N] [--no-write] [--keep]
+#   scripts/benchmark.sh --inventory [--before DIR] [--repeat N] [--no-write] [--keep]
+#       the inventory plugin and the 10x estate with 50 ms latency (issue 21;
+#       tests/benchmark/inventory.py); --before DIR compares with another copy of the collection
 #
 # Knobs: CORE=2.19 (the ansible-core venv), PYTHON=python3.11.
 set -euo pipefail
@@ -16,5 +19,10 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 
 ensure_venv "core-$CORE" "$REQ_DIR/core-$CORE.txt" >&2
 ensure_emulator_venv >&2
-exec "$(core_venv "$CORE")/bin/python" "$ROOT/tests/benchmark/environment.py" \
+script=environment.py
+if [[ "${1:-}" == "--inventory" ]]; then
+    script=inventory.py
+    shift
+fi
+exec "$(core_venv "$CORE")/bin/python" "$ROOT/tests/benchmark/$script" \
     --ansible-python "$(core_venv "$CORE")/bin/python" --emulator-python "$VENVS/emulator/bin/python" "$@"

@@ -115,3 +115,32 @@ attributes:
     membership:
       - capgo.cloud.capgo
 """
+
+    # The connection options of the inventory plugin: the same options (their descriptions come
+    # from DOCUMENTATION above), read from the same environment variables through Ansible's
+    # configuration (the last variable listed that is set wins).
+    PLUGIN = r"""
+options:
+  api_key:
+    env:
+      - name: CAPGO_TOKEN
+      - name: CAPGO_API_KEY
+  api_url:
+    env:
+      - name: CAPGO_API_URL
+  timeout:
+    env:
+      - name: CAPGO_TIMEOUT
+  retries:
+    env:
+      - name: CAPGO_RETRIES
+  validate_certs:
+    env:
+      - name: CAPGO_VALIDATE_CERTS
+  ca_path:
+    env:
+      - name: CAPGO_CA_PATH
+  files_url:
+    env:
+      - name: CAPGO_FILES_URL
+"""

@@ -19,7 +19,7 @@ from ansible_collections.capgo.cloud.plugins.module_utils._client import (
     CONNECTION_SPEC,
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
-    CapgoClient,
+    client_from_options,
     connection_problems,
 )
 from ansible_collections.capgo.cloud.plugins.module_utils._engine import Engine, Failure
@@ -58,15 +58,7 @@ def new_client(module, params):
     problem = connection_problems(params)
     if problem:
         module.fail_json(msg=problem)
-    return CapgoClient(
-        api_key=params["api_key"],
-        api_url=params["api_url"],
-        timeout=params["timeout"],
-        retries=params["retries"],
-        validate_certs=params["validate_certs"],
-        ca_path=params["ca_path"],
-        files_url=params.get("files_url"),
-    )
+    return client_from_options(params)
 
 
 def new_engine(module):

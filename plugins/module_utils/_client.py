@@ -264,6 +264,11 @@ class CapgoClient:
         # in flight is the caller's own (``request_of``), never a shared attribute.
         self._count_lock = threading.Lock()
         self._request_count = 0
+        # A 429's wait (Retry-After) holds every request of this client, from every thread of a
+        # pool: the listings of a pool pause together instead of each meeting the limit again.
+        self.paused_until = 0.0
+        self.pause_lock = threading.Lock()
+        self.held = threading.local()  # per thread: the pause it has waited out
 
     @property
     def request_count(self):
@@ -288,6 +293,26 @@ class CapgoClient:
             for form in (self.api_key, repr(self.api_key)[1:-1]):
                 text = text.replace(form, MASK)
         return text
+
+    def pause(self, seconds):
+        """Hold every request of this client for ``seconds`` from now (a 429's Retry-After); the
+        calling thread waits them out itself."""
+        with self.pause_lock:
+            self.paused_until = max(self.paused_until, time.monotonic() + seconds)
+            until = self.paused_until
+        self.sleep(seconds)
+        self.held.until = until
+
+    def hold(self):
+        """Wait out what is left of a pause another thread's request started."""
+        with self.pause_lock:
+            until = self.paused_until
+        if until <= getattr(self.held, "until", 0.0):
+            return
+        wait = until - time.monotonic()
+        if wait > 0:
+            self.sleep(wait)
+        self.held.until = until
 
     def _backoff(self, attempt):
         delay = min(BACKOFF_MAX, BACKOFF_BASE * (2 ** attempt))
@@ -354,6 +379,7 @@ class CapgoClient:
         waited = 0.0
         attempt = 0
         while True:
+            self.hold()
             with self._count_lock:
                 self._request_count += 1
             try:
@@ -393,7 +419,10 @@ class CapgoClient:
                     waited += delay
                     self.warn("Retrying %s %s after HTTP %d %s (attempt %d of %d, waiting %.1f s)"
                               % (method, path, status, err.error, attempt, self.retries, delay))
-                    self.sleep(delay)
+                    if status == 429:
+                        self.pause(delay)  # the other threads' requests wait too (hold)
+                    else:
+                        self.sleep(delay)
                     continue
             raise err
 
@@ -480,3 +509,18 @@ class CapgoClient:
             if not data.get("hasMore") or not cursor or not items or cursor in seen_cursors:
                 return
             seen_cursors.add(cursor)
+
+
+def client_from_options(params, **kwargs):
+    """The client of the connection options ``params`` (``CONNECTION_SPEC``), once
+    ``connection_problems(params)`` found none: the one way modules and plugins build one."""
+    return CapgoClient(
+        api_key=params["api_key"],
+        api_url=params["api_url"],
+        timeout=params["timeout"],
+        retries=params["retries"],
+        validate_certs=params["validate_certs"],
+        ca_path=params["ca_path"],
+        files_url=params.get("files_url"),
+        **kwargs
+    )

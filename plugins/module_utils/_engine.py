@@ -27,6 +27,8 @@ import re
 import threading
 from typing import Any, Dict, List, Optional
 
+from concurrent.futures import ThreadPoolExecutor
+
 from ansible_collections.capgo.cloud.plugins.module_utils._client import (
     MASK,
     CapgoAPIError,
@@ -43,6 +45,30 @@ AUTH_ERRORS = ("invalid_apikey", "no_key_provided", "no_jwt_apikey_or_subkey")
 # The one wording of an invalid app id, whether the module or Capgo finds it.
 INVALID_APP_ID = "app_id {app_id!r} is not a valid app id (reverse-domain, like com.example.app)"
 UNEXPECTED = (KeyError, TypeError, AttributeError, ValueError, IndexError)
+
+
+# -- a bounded pool ----------------------------------------------------------------
+
+def in_pool(call, items, workers):
+    """``[call(item) for item in items]`` with at most ``workers`` calls at a time, in order.
+
+    The listings of independent scopes (the channels of each app) go through it. The calls share
+    one client, so its retries and a 429's ``Retry-After`` pause every call, not only the one
+    that got it. The first exception (in item order) is raised once the started calls are over;
+    calls not started yet are dropped.
+    """
+    items = list(items)
+    if workers <= 1 or len(items) <= 1:
+        return [call(item) for item in items]
+    pool = ThreadPoolExecutor(max_workers=min(workers, len(items)))
+    futures = []
+    try:
+        futures.extend(pool.submit(call, item) for item in items)
+        return [future.result() for future in futures]
+    finally:
+        for future in futures:
+            future.cancel()
+        pool.shutdown(wait=True)
 
 
 # -- shared checks -----------------------------------------------------------------
@@ -276,6 +302,29 @@ class Engine:
             value = load()
             with self.lock:
                 return self.listings.setdefault(key, value)
+
+    def prefetch(self, resources, workers):
+        """Load the listings ``resources`` will look up, one per kind and scope, ``workers`` at a time.
+
+        Without it, the items of a level that share a scope wait for its listing while it loads,
+        and the pool reads one scope after the other. A listing that fails is not kept: the
+        resource's own lookup reads it again and reports the error.
+        """
+        if not self.prefer_listings:
+            return
+        first = {}
+        for resource in resources:
+            if resource.kind is not None and not resource.known_absent:
+                first.setdefault(resource.listing_key()[0], resource)
+
+        def load(resource):
+            key, scope = resource.listing_key()
+            try:
+                self.listing(key, lambda: resource.list_all(resource, scope))
+            except (CapgoAPIError, Failure) + UNEXPECTED:
+                pass
+
+        in_pool(load, list(first.values()), workers)
 
     def forget(self, key):
         with self.lock:
@@ -551,8 +600,7 @@ class Resource(Operation):
             return None  # its parent is only predicted (check mode): it cannot exist yet
         if not self.engine.prefer_listings or self.kind is None:
             return self.read()
-        scope = {o: self.params.get(o) for o in self.scope_options}
-        key = (self.kind,) + tuple(scope[o] for o in self.scope_options)
+        key, scope = self.listing_key()
         states = self.engine.listing(key, lambda: self.list_all(self, scope))
         if states is None:
             return self.read()
@@ -571,6 +619,11 @@ class Resource(Operation):
             self.assume(missing.format(**self.params))
             self.known_absent = True
             return self.unlisted()
+
+    def listing_key(self):
+        """The kind and scope of the listing ``current()`` reads: ``(key, scope)``."""
+        scope = {o: self.params.get(o) for o in self.scope_options}
+        return (self.kind,) + tuple(scope[o] for o in self.scope_options), scope
 
     def unlisted(self) -> Optional[Dict[str, Any]]:
         """Hook: the state of a resource its kind's listing does not show (default: absent)."""

@@ -26,7 +26,7 @@ from ansible_collections.capgo.cloud.plugins.module_utils._bundle import Bundle
 from ansible_collections.capgo.cloud.plugins.module_utils._channel import Channel
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CONNECTION_OPTIONS, CapgoAPIError
 from ansible_collections.capgo.cloud.plugins.module_utils._device import Device
-from ansible_collections.capgo.cloud.plugins.module_utils._engine import Failure
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import Failure, in_pool
 from ansible_collections.capgo.cloud.plugins.module_utils._member import Member
 from ansible_collections.capgo.cloud.plugins.module_utils._organization import Organization
 from ansible_collections.capgo.cloud.plugins.module_utils._webhook import Webhook
@@ -189,12 +189,23 @@ class Environment:
         items = list(items)
         if not items:
             return
+        # The listings of the level's scopes first, in the pool (not one scope after the other).
+        self.engine.prefetch([p for p in (self.probe(i) for i in items) if p is not None], self.parallel)
         if self.parallel == 1 or len(items) == 1:
             for item in items:
                 self.run_item(item, self.predicted_parent(item))
             return
         with ThreadPoolExecutor(max_workers=self.parallel) as pool:
             list(pool.map(lambda i: self.run_item(i, self.predicted_parent(i)), items))
+
+    def probe(self, item):
+        """The resource of an item that will look itself up, for ``Engine.prefetch`` (else None)."""
+        if (item.parent is not None and item.parent.failed) or self.predicted_parent(item):
+            return None
+        try:
+            return KINDS[item.kind](self.engine, item.params)
+        except Failure:
+            return None
 
     def predicted_parent(self, item):
         """True when the item's parent is only predicted (check mode): the item cannot exist yet."""
@@ -258,6 +269,9 @@ class Environment:
             return out  # a new organization holds nothing to purge
         declared = {(i.kind, i.id) for i in self.items}
         base = {k: v for k, v in self.org.params.items() if k in CONNECTION_OPTIONS}
+        self.engine.prefetch([KINDS[kind](self.engine, KINDS[kind].with_defaults(dict(base, **scope_params)))
+                              for kind in PURGEABLE if kind in self.purge
+                              for scope_params, _parent in self.purge_scopes(kind, org_id)], self.parallel)
         for kind in PURGEABLE:
             if kind not in self.purge:
                 continue
@@ -399,11 +413,12 @@ def exported(kind, state):
     return item
 
 
-def export(op, org_id, app_id=None):
+def export(op, org_id, app_id=None, parallel=1):
     """The estate of organization ``org_id`` as a declaration ``capgo_environment`` accepts unchanged.
 
     ``op`` is the operation asking (its engine and connection options are used). With
-    ``app_id``, only that app (and its channels, bundles and devices) is exported.
+    ``app_id``, only that app (and its channels, bundles and devices) is exported. The listings
+    of independent scopes run ``parallel`` at a time.
     """
     engine = op.engine
     engine.prefer_listings = True
@@ -419,17 +434,22 @@ def export(op, org_id, app_id=None):
     if state is None:
         op.fail("organization %s does not exist, or this API key cannot read it" % org_id)
     out = {"organization": exported("organization", state)}
+    org_kinds = ("members", "webhooks", "apikeys", "apps")
+    org_scope = {"members": "org_id", "webhooks": "org_id", "apikeys": "org_id", "apps": "owner_org"}
+    listed = dict(zip(org_kinds, in_pool(lambda kind: listing(kind, **{org_scope[kind]: org_id}),
+                                         org_kinds, parallel)))
     for kind in ("members", "webhooks", "apikeys"):
-        out[kind] = [exported(kind, s) for s in listing(kind, org_id=org_id)]
-    apps = [s for s in listing("apps", owner_org=org_id) if s.get("owner_org") == org_id]
+        out[kind] = [exported(kind, s) for s in listed[kind]]
+    apps = [s for s in listed["apps"] if s.get("owner_org") == org_id]
     if app_id is not None:
         apps = [s for s in apps if s.get("app_id") == app_id]
+    scopes = [(kind, app["app_id"]) for app in apps for kind in ("bundles", "channels", "devices")]
+    per_app = dict(zip(scopes, in_pool(lambda s: listing(s[0], app_id=s[1]), scopes, parallel)))
     out["apps"] = []
     for app in apps:
         item = exported("apps", app)
-        scope = {"app_id": app["app_id"]}
-        item["bundles"] = [exported("bundles", s) for s in listing("bundles", **scope)]
-        item["channels"] = [exported("channels", s) for s in listing("channels", **scope)]
-        item["devices"] = [exported("devices", s) for s in listing("devices", **scope) if s.get("channel")]
+        item["bundles"] = [exported("bundles", s) for s in per_app[("bundles", app["app_id"])]]
+        item["channels"] = [exported("channels", s) for s in per_app[("channels", app["app_id"])]]
+        item["devices"] = [exported("devices", s) for s in per_app[("devices", app["app_id"])] if s.get("channel")]
         out["apps"].append(item)
     return out

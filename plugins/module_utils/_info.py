@@ -173,6 +173,7 @@ class Info(Operation):
         to=dict(type="str"),
         accumulate=dict(type="bool", default=True),
         breakdown=dict(type="bool", default=False),
+        parallel=dict(type="int", default=4),
         graph=dict(type="str", choices=list(METRICS)),
         dest=dict(type="path"),
         project=dict(type="path"),
@@ -210,6 +211,8 @@ class Info(Operation):
             if extra:
                 self.fail("%s only appl%s to resource=statistics"
                           % (", ".join(extra), "ies" if len(extra) == 1 else "y"))
+        if self.params.get("parallel") is not None and self.params["parallel"] < 1:
+            self.fail("parallel must be at least 1, got %d" % self.params["parallel"])
         if self.limit is not None and self.limit < 1:
             self.fail("limit must be at least 1, got %d" % self.limit)
         if self.params["updated_since"] is not None:
@@ -500,7 +503,8 @@ class Info(Operation):
             # Imported here: only an export needs every declaration.
             from ansible_collections.capgo.cloud.plugins.module_utils._environment import export
 
-            self.result["environment"] = export(self, self.params["org_id"], self.params.get("app_id"))
+            self.result["environment"] = export(self, self.params["org_id"], self.params.get("app_id"),
+                                                parallel=self.params.get("parallel") or 1)
             return
         items = getattr(self, "list_%s" % self.resource)()
         self.result[self.resource] = [strip_secrets(self.resource, item) for item in items]

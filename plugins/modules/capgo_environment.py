@@ -108,9 +108,10 @@ options:
     default: []
   parallel:
     description:
-      - How many independent writes may run at the same time (at least 1).
+      - How many independent writes, and listings of independent scopes (the channels of each
+        app, say), may run at the same time (at least 1).
       - Capgo's rate limits bound it as well. The client retries a V(429) after the time Capgo
-        names.
+        names, and that wait pauses every request of the run, not only the one that got it.
     type: int
     default: 4
   session_token:

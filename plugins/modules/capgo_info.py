@@ -147,6 +147,15 @@ options:
       - Default tomorrow (UTC), so that the default period is the last 30 days, today included.
       - Capgo omits days that have not started yet.
     type: str
+  parallel:
+    description:
+      - With O(resource=environment), how many listings of independent scopes (the bundles,
+        channels and devices of each app) run at the same time (at least 1).
+      - They share one HTTP session and its retries; a V(429) pauses every listing for the time
+        Capgo names.
+    type: int
+    default: 4
+    version_added: 0.2.0
   accumulate:
     description:
       - V(true) returns running sums from O(from) on (Capgo's default); V(false) the value of

@@ -56,8 +56,9 @@ def bundles(state, app_id):
 
 
 class Job:
-    def __init__(self, name, playbook, extravars, verify, hosts=None, forks=None, seed=None):
+    def __init__(self, name, playbook, extravars, verify, hosts=None, forks=None, seed=None, inventory=None):
         self.name = name
+        self.inventory = inventory  # {file name: content} of the inventory directory, instead of hosts
         self.playbook = playbook
         self.extravars = extravars
         self.verify = verify
@@ -164,7 +165,7 @@ class Runner:
         self.tmp = tmp
         self.count = 0
 
-    def run(self, job, extravars, check=False, credential=True, project=None):
+    def run(self, job, extravars, check=False, credential=True, project=None, limit=None):
         """Run `job` as AWX would; `credential=False` is a job template without the Capgo credential."""
         self.count += 1
         pdd = os.path.join(self.tmp, "job-%d" % self.count)
@@ -192,16 +193,22 @@ class Runner:
             cmdline.append("--check")
         if job.forks:
             cmdline.append("--forks %d" % job.forks)
+        if limit:
+            cmdline.append("--limit %s" % ",".join(limit))
         if cmdline:
             with open(os.path.join(pdd, "env", "cmdline"), "w") as handle:
                 handle.write(" ".join(cmdline))
         local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
-        if job.hosts:
-            hosts = {name: dict(local, **hostvars) for name, hostvars in job.hosts.items()}
-            inventory = {"all": {"children": {"capgo_apps": {"hosts": hosts}}}}
+        if job.inventory:
+            for name, content in job.inventory.items():
+                self.write(pdd, "inventory/" + name, content)
         else:
-            inventory = {"all": {"hosts": {"localhost": local}}}
-        self.write(pdd, "inventory/hosts.yml", inventory)
+            if job.hosts:
+                hosts = {name: dict(local, **hostvars) for name, hostvars in job.hosts.items()}
+                inventory = {"all": {"children": {"capgo_apps": {"hosts": hosts}}}}
+            else:
+                inventory = {"all": {"hosts": {"localhost": local}}}
+            self.write(pdd, "inventory/hosts.yml", inventory)
         self.emulator.clear()
         result = ansible_runner.run(private_data_dir=pdd, playbook=job.playbook, ident="1", quiet=True)
         return Run(result, self.emulator.requests())
@@ -340,3 +347,97 @@ def test_every_collection_playbook_has_a_job(root):
            if name.endswith(".yml") and os.path.isdir(os.path.join(root, "roles", name[:-4]))]
     assert "release.yml" in due and "report.yml" in due
     assert [name for name in due if name not in covered] == []
+
+
+# -- the inventory plugin as the inventory source, and job slicing ----------------------------
+
+FLEET = ["com.demo.app", "com.demo.five", "com.demo.four", "com.demo.three", "com.demo.two"]
+
+
+def fleet(seed):
+    """Demo org with five apps (the seed's com.demo.app and four more)."""
+    seed = copy.deepcopy(seed)
+    for app_id in FLEET[1:]:
+        seed["apps"].append({"app_id": app_id, "name": app_id, "owner_org": seed["orgs"][0]["id"]})
+    return seed
+
+
+def plugin_inventory(root):
+    """The inventory directory of a job on the "Capgo apps" inventory: the project's plugin file."""
+    return {"capgo.yml": load_yaml(os.path.join(root, "extensions", "awx", "project", "inventory", "capgo.yml"))}
+
+
+def load_yaml(path):
+    with open(path) as handle:
+        return yaml.load(handle, Loader=_Loader)  # nosec - SafeLoader subclass
+
+
+def inventory_update(runner, root):
+    """The inventory source's update as AWX runs it: ansible-inventory on the project's plugin file,
+    with the credential's injectors in the environment. Returns (the hosts' names, the artifacts)."""
+    pdd = os.path.join(runner.tmp, "inventory-update")
+    shutil.copytree(os.path.join(root, "extensions", "awx", "project"), os.path.join(pdd, "project"))
+    env = credential_env(root, {"api_key": API_KEY, "api_url": runner.emulator.url, "session_token": SESSION_TOKEN})
+    env.update(ANSIBLE_COLLECTIONS_PATH=runner.collections_path, ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
+               ANSIBLE_INVENTORY_UNPARSED_FAILED="true", ANSIBLE_FORCE_COLOR="false")
+    listing = os.path.join(pdd, "inventory.json")
+    out, err, rc = ansible_runner.run_command(
+        executable_cmd="ansible-inventory",
+        cmdline_args=["-i", os.path.join(pdd, "project", "inventory", "capgo.yml"), "--list", "--output", listing],
+        envvars=env, private_data_dir=pdd, quiet=True)
+    assert rc == 0, out + err
+    with open(listing) as handle:
+        text = handle.read()
+    return sorted(json.loads(text)["capgo"]["hosts"]), out + err + text, os.path.join(pdd, "artifacts")
+
+
+def slices(hosts, count):
+    """AWX's job slicing: the inventory's hosts by name, host n in slice n % count."""
+    ordered = sorted(hosts)
+    return [ordered[n::count] for n in range(count)]
+
+
+def test_sliced_job_over_the_inventory_plugin(runner, root, emulator):
+    """A release job template on the "Capgo apps" inventory (the plugin as its source), sliced in
+    two: each slice runs the same job with --limit of its hosts; every app gets its own bundle."""
+    emulator.reset(fleet(emulator.seed))
+    hosts, update_output, update_artifacts = inventory_update(runner, root)
+    assert hosts == FLEET
+    assert API_KEY not in update_output
+    job = Job("release-sliced", "release.yml",
+              {"capgo_hosts": "capgo", "capgo_release_channel": "production", "capgo_release_version": "7.0.0",
+               "capgo_release_url": "https://cdn.example.com/{{ capgo_release_app_id }}/7.0.0.zip",
+               "capgo_release_checksum": CHECKSUM},
+              None, forks=2, inventory=plugin_inventory(root))
+    runs = []
+    released = []
+    for part in slices(hosts, 2):
+        run = runner.run(job, job.extravars, limit=part)
+        runs.append(run)
+        assert run.status == "successful", run.explain()
+        done = set(e["event_data"].get("host") for e in run.result.events if e.get("event") == "runner_on_ok")
+        assert done == set(part)  # each slice runs its own hosts only, one job event stream per host
+        assert sorted(run.stats.get("changed", {})) == sorted(part)
+        state = emulator.state()
+        released += part
+        for app_id in FLEET:
+            production = channel(state, app_id, "production")
+            served = production["version"] if production else None
+            assert (served == "7.0.0") == (app_id in released), (app_id, served)
+    for part in slices(hosts, 2):  # the same slices again: converged, reads only
+        again = runner.run(job, job.extravars, limit=part)
+        runs.append(again)
+        assert again.status == "successful", again.explain()
+        assert again.changed == 0 and again.writes == [], again.explain()
+    secrets = secrets_of(emulator.state())
+    for run in runs:
+        assert run.leaks(secrets) == []
+        with open(os.path.join(run.artifacts, "command")) as handle:
+            assert "--limit" in json.load(handle)["command"]
+    for base, dummy, files in os.walk(update_artifacts):
+        for name in files:
+            if name == "command":
+                continue
+            with open(os.path.join(base, name), "rb") as handle:
+                data = handle.read()
+            assert not [s for s in secrets if s.encode() in data], name

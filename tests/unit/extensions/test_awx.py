@@ -194,3 +194,35 @@ def test_survey_variables_are_role_options(template):
             assert spec.get("type") == "int", question["variable"]
         if question["type"] == "float":
             assert spec.get("type") == "float", question["variable"]
+
+
+# -- the inventory source (capgo.cloud.capgo) --------------------------------------------
+
+SOURCES = load(AWX, "aap_configuration", "inventory_sources.yml")
+
+
+def test_inventory_source_reads_the_projects_plugin_file_with_the_capgo_credential():
+    [source] = SOURCES["controller_inventory_sources"]
+    assert [i["name"] for i in SOURCES["controller_inventories"]] == [source["inventory"]]
+    projects = load(AWX, "aap_configuration", "projects.yml")["controller_projects"]
+    assert source["source"] == "scm" and source["source_project"] in [p["name"] for p in projects]
+    credentials = load(AWX, "aap_configuration", "credential_types.yml")["controller_credentials"]
+    assert source["credential"] in [c["name"] for c in credentials]
+    # the plugin only takes files named *capgo.yml / *capgo.yaml
+    assert source["source_path"].endswith(("capgo.yml", "capgo.yaml"))
+    config = load(AWX, "project", source["source_path"])
+    assert config["plugin"] == "capgo.cloud.capgo"
+    # no credential in the file: the credential's injectors give the key and the endpoint
+    assert not set(config) & {"api_key", "api_url"}
+
+
+def test_the_injected_variables_are_the_inventory_plugins_connection_options():
+    """The plugin reads the key and the endpoint from the variables the credential injects."""
+    path = os.path.join(ROOT, "plugins", "doc_fragments", "capgo.py")
+    with open(path) as handle:
+        source = handle.read()
+    plugin = yaml.safe_load(source.split('PLUGIN = r"""', 1)[1].split('"""', 1)[0])["options"]
+    env = {name: [e["name"] for e in option["env"]] for name, option in plugin.items()}
+    assert "CAPGO_API_KEY" in env["api_key"] and env["api_url"] == ["CAPGO_API_URL"]
+    # the last variable listed wins in Ansible's configuration: CAPGO_API_KEY before CAPGO_TOKEN
+    assert env["api_key"][-1] == "CAPGO_API_KEY"

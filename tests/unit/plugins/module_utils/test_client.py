@@ -334,3 +334,36 @@ def test_a_page_of_the_wrong_shape_carries_its_request():
     with pytest.raises(TypeError) as info:
         list(client.iter_pages("/channel", params={"app_id": "com.example.app"}))
     assert request_of(info.value) == ("GET", "/channel")
+def test_a_429_pauses_every_thread_of_the_client():
+    """A 429 with Retry-After in one thread holds the requests other threads send meanwhile."""
+    import threading
+    import time
+
+    client = CapgoClient(KEY, api_url=URL, retries=2)
+    sent = []
+    lock = threading.Lock()
+    got_429 = threading.Event()
+
+    def answer(request):
+        with lock:
+            sent.append((request.path_url, time.monotonic()))
+            first = request.path_url.startswith("/limited") and not got_429.is_set()
+            if first:
+                got_429.set()
+        if first:
+            return 429, {"Retry-After": "1"}, json.dumps({"error": "too_many_requests", "message": ""})
+        return 200, {}, json.dumps({"ok": True})
+
+    with responses.RequestsMock() as rsps:
+        rsps.add_callback(responses.GET, URL + "/limited", callback=answer)
+        rsps.add_callback(responses.GET, URL + "/other", callback=answer)
+        limited = threading.Thread(target=client.get, args=("/limited",))
+        start = time.monotonic()
+        limited.start()
+        got_429.wait(5)
+        time.sleep(0.1)
+        assert client.get("/other") == {"ok": True}  # sent while the pause holds
+        limited.join(5)
+    other_at = [t for p, t in sent if p.startswith("/other")][0]
+    assert other_at - start >= 0.9  # it waited for the pause, it did not hit the limit again
+    assert [p for p, t in sent].count("/limited") == 2

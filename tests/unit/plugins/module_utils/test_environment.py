@@ -104,6 +104,7 @@ class Backend:
         self.calls = []
         self.refuse = set(refuse)
         self.intercept = None  # a test's own answer: intercept(request, answer)
+        self.on_listing = None  # called with the kind of every listing (a test's probe)
 
     def __call__(self, request):
         if self.intercept is not None:
@@ -117,6 +118,8 @@ class Backend:
         store = self.objects.setdefault(kind, {})
         self.calls.append("%s %s" % (request.method, path))
         if request.method == "GET" and not ident:
+            if self.on_listing is not None:
+                self.on_listing(kind)
             return 200, {}, json.dumps(list(store.values()))
         if request.method != "GET":
             self.writes.append("%s %s/%s" % (request.method, kind, ident))
@@ -335,8 +338,8 @@ def test_an_unexpected_answer_names_the_request_of_its_own_item(backend):
             assert member_sent.wait(10)  # the member's requests are sent while this one is pending
             answer(request)
             return 200, {}, json.dumps([])  # not the object a create answers
-        if path == "/fake/members":
-            assert webhook_sent.wait(10)  # the member's requests start once the webhook's is sent
+        if request.method == "POST" and path.startswith("/fake/members/"):
+            assert webhook_sent.wait(10)  # the member's write is sent once the webhook's is sent
         try:
             return answer(request)
         finally:
@@ -408,6 +411,8 @@ def test_the_api_key_goes_into_a_url_path_only_for_a_purge_of_keys_or_members(ba
     apply(purge=("members",))
     assert "DELETE members/old@example.com" not in backend.writes  # the caller is unknown: none removed
     assert [c.request.method for c in backend.mock.calls if "/apikey/" in c.request.url] == ["GET"]
+
+
 @responses.activate
 def test_the_module_says_whether_its_result_is_a_plan(monkeypatch):
     """``check_mode`` in the result: what the environment role reads (ansible_check_mode misses the task keyword)."""
@@ -418,3 +423,42 @@ def test_the_module_says_whether_its_result_is_a_plan(monkeypatch):
                                        check_mode=check_mode)
         assert result.get("failed") is None and result["changed"] is False
         assert result["check_mode"] is check_mode
+def test_listings_of_a_levels_scopes_run_in_the_pool(backend):
+    """Four apps of five channels each, parallel=4: the four channel listings run at once, not one
+    scope after the other while the level's workers wait on the same scope."""
+    import threading
+    import time
+
+    org, sections = declaration()
+    apps = ["com.example.app%d" % n for n in range(4)]
+    sections = dict(sections, apps=[dict(CONNECTION, app_id=a, owner_org=None, state="present") for a in apps],
+                    bundles=[], devices=[], members=[], webhooks=[],
+                    channels=[dict(CONNECTION, app_id=a, channel="c%d" % n, state="present")
+                              for a in apps for n in range(5)])
+    for a in apps:
+        backend.seed("apps", a, app_id=a, owner_org=ORG, size=1)
+        for n in range(5):
+            backend.seed("channels", "%s/c%d" % (a, n), app_id=a, channel="c%d" % n, size=1)
+    backend.seed("organization", ORG, org_id=ORG, size=3)
+    lock = threading.Lock()
+    probe = {"now": 0, "peak": 0}
+
+    def slow_listing(kind):
+        if kind != "channels":
+            return
+        with lock:
+            probe["now"] += 1
+            probe["peak"] = max(probe["peak"], probe["now"])
+        time.sleep(0.1)
+        with lock:
+            probe["now"] -= 1
+
+    backend.on_listing = slow_listing
+    env, result = apply(org=org, sections=sections, parallel=4)
+    assert not result["changed"] and backend.writes == []
+    assert backend.calls.count("GET /fake/channels") == 4  # one listing per scope
+    assert probe["peak"] == 4
+    probe["peak"] = 0
+    backend.calls[:] = []
+    apply(org=org, sections=sections, parallel=1)
+    assert probe["peak"] == 1 and backend.calls.count("GET /fake/channels") == 4
