@@ -297,7 +297,7 @@ check_mode:
   description:
     - V(true) when the task ran in check mode (nothing was written; the results are a prediction),
       from C(--check) or from the task keyword C(check_mode) (then C(ansible_check_mode) stays
-      V(false)); a role reads it to tell a plan from a run.
+      V(false)). Roles read it to tell a plan from a run.
   returned: always
   type: bool
   sample: false
