@@ -117,7 +117,7 @@ def check_write_access(ctx, file_id):
         raise ApiError("invalid_file_path",
                        "Invalid file path structure. Expected: orgs/{owner_org}/apps/{app_id}/...",
                        400, more_info={"fileId": file_id})
-    _, owner_org, app_id = scope
+    owner_org, app_id = scope[1], scope[2]
     st = ctx.state
     app = st.app_by_app_id(app_id)
     if app is None or not principal.has_perm("app.upload_bundle", app=app):
