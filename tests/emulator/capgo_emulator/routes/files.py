@@ -305,6 +305,8 @@ def _append(ctx, row, key):
             _drop_upload(st, key)
         raise ApiError("unknown_error", "body exceeds Upload-Length", 413)
     with st.lock:
+        if _upload_row(st, key) is not row:  # re-created or dropped meanwhile
+            raise ApiError("not_found", "Not Found", 404)
         row["offset"] = offset + written
         if row["upload_length"] is not None and row["offset"] == row["upload_length"]:
             size, digest = st.blobs.finish(key)
