@@ -136,8 +136,6 @@ class Ctx:
         return self._principal
 
 
-
-
 class EmulatorApp:
     """The dispatcher: control endpoints under ``/_emulator/``, every other path goes to the
     first service (services.py) that owns its prefix, with fault rules and the request log
@@ -266,6 +264,7 @@ class EmulatorApp:
             return self._apply_fault(request, environ, rule, service, served)
         self._log(request, served[0], served[1], service)
         return served[2]
+
     # ------------------------------------------------------------ control
     def control(self, request):
         path = request.path.rstrip("/")

@@ -10,7 +10,6 @@ APP_ID_RE = re.compile(r"^[a-z0-9]+(\.[\w-]+)+$", re.I)
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-
 class Table:
     """One table of the state: ``name`` (the State attribute, a list of row dicts),
     ``seed_key`` (the natural key of its seed section; None = not a seed section, see

@@ -621,8 +621,6 @@ class SeedLoader:
         return doc
 
 
-
-
 def _merge_entries(where, rows, entries, key_fields):
     for entry in entries:
         entry = copy.deepcopy(entry)

@@ -117,7 +117,7 @@ def check_write_access(ctx, file_id):
         raise ApiError("invalid_file_path",
                        "Invalid file path structure. Expected: orgs/{owner_org}/apps/{app_id}/...",
                        400, more_info={"fileId": file_id})
-    _, owner_org, app_id = scope
+    owner_org, app_id = scope[1], scope[2]
     st = ctx.state
     app = st.app_by_app_id(app_id)
     if app is None or not principal.has_perm("app.upload_bundle", app=app):
@@ -305,6 +305,8 @@ def _append(ctx, row, key):
             _drop_upload(st, key)
         raise ApiError("unknown_error", "body exceeds Upload-Length", 413)
     with st.lock:
+        if _upload_row(st, key) is not row:  # re-created or dropped meanwhile
+            raise ApiError("not_found", "Not Found", 404)
         row["offset"] = offset + written
         if row["upload_length"] is not None and row["offset"] == row["upload_length"]:
             size, digest = st.blobs.finish(key)

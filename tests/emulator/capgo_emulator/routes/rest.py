@@ -380,7 +380,7 @@ def _condition(col, expr):
     negate = False
     if expr.startswith("not."):
         negate, expr = True, expr[4:]
-    op, _, arg = expr.partition(".")
+    op, dummy, arg = expr.partition(".")
     return col, negate, op, arg
 
 
@@ -395,7 +395,7 @@ def parse_filters(args):
             if key in ("or", "and"):
                 group = []
                 for part in _split_top(value.strip()[1:-1]):
-                    col, _, expr = part.partition(".")
+                    col, dummy, expr = part.partition(".")
                     group.append(_condition(col, expr))
                 if key == "or":
                     ors.append(group)
@@ -435,7 +435,7 @@ def order_rows(rows, order):
 def prefer(ctx):
     out = {}
     for part in ",".join(ctx.headers.getlist("Prefer")).split(","):
-        key, _, value = part.strip().partition("=")
+        key, dummy, value = part.strip().partition("=")
         if key:
             out[key] = value
     return out
@@ -514,7 +514,7 @@ def _returning(ctx, view, status, rows, minimal_status):
 def rest_insert(ctx, table):
     view = _view(ctx, table)
     st = ctx.state
-    values, _ = _body_rows(ctx)
+    values = _body_rows(ctx)[0]
     pref = prefer(ctx)
     resolution = pref.get("resolution")
     conflict = ctx.request.args.get("on_conflict")
