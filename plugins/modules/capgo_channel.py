@@ -54,7 +54,7 @@ options:
         O(rollout.bundle)) whose native packages are not compatible with those of the bundle the
         channel serves now, as Capgo's CLI (C(channel set)) judges it. The native packages are the
         C(native_packages) Capgo recorded on each bundle (the CLI's C(bundle upload) records them).
-      - The CLI's rules, per native package of the new bundle. A package the served bundle does not
+      - The CLI's rules, per native package of the new bundle - a package the served bundle does not
         have is a V(new_plugin); versions whose ranges do not intersect are a V(version_mismatch); a
         changed iOS or Android checksum of the native sources is V(ios_code_changed),
         V(android_code_changed) or V(both_platforms_changed); a checksum recorded on one side only is
@@ -62,12 +62,12 @@ options:
         and so is a changed requested version alone (V(requested_version_changed)).
       - V(fail) refuses before any write (in check mode too), naming every incompatible package;
         V(warn) serves the bundle and warns; V(ignore) compares nothing.
-      - Nothing is compared when either bundle has no record (C(native_packages) null, as for a
-        bundle registered with an external URL or uploaded without a project), or when the channel serves no bundle
+      - Nothing is compared when either bundle has no record (C(native_packages) null, registered
+        with an external URL, or uploaded without a project), or when the channel serves no bundle
         yet; RV(compatibility_skipped) says so. A recorded empty list means "no native plugin", so
         a bundle that adds one is a V(new_plugin).
-      - A rollout promotion (O(rollout_action=promote)) is not compared again, since the rollout
-        bundle was compared when it became the rollout target.
+      - A rollout promotion (O(rollout_action=promote)) is not compared again; the rollout bundle
+        was compared when it became the rollout target.
     type: str
     choices: [fail, warn, ignore]
     default: fail
