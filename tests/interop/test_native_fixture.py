@@ -5,13 +5,14 @@
 native-fixture/ pins real Capacitor plugins from the npm registry (package-lock.json); the test
 installs them with ``npm ci`` in a temporary copy, and compares the collection's reader with the
 CLI's own (``cli_native.py``), from ``$CAPGO_CLI_DIR`` (a directory with ``node_modules/@capgo/cli``)
-or else from ``npm pack @capgo/cli@8.68.1``. Needs node, npm and the npm registry.
+or the one ``run.sh`` installs here, or else from ``npm pack @capgo/cli@8.68.1``. Needs node, npm and the npm registry.
 
     python -m pytest tests/interop/test_native_fixture.py
 """
 
 
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -46,6 +47,11 @@ def cli_dist(tmp_path_factory):
     given = os.environ.get("CAPGO_CLI_DIR")
     if given:
         return os.path.join(given, "node_modules", "@capgo", "cli", "dist", "index.js")
+    installed = os.path.join(HERE, "node_modules", "@capgo", "cli")  # run.sh's npm ci
+    if os.path.exists(os.path.join(installed, "dist", "index.js")):
+        with open(os.path.join(installed, "package.json")) as handle:
+            if json.load(handle).get("version") == CLI_VERSION:
+                return os.path.join(installed, "dist", "index.js")
     work = str(tmp_path_factory.mktemp("cli"))
     subprocess.run(["npm", "pack", "@capgo/cli@%s" % CLI_VERSION], cwd=work, check=True, capture_output=True)
     with tarfile.open(os.path.join(work, "capgo-cli-%s.tgz" % CLI_VERSION)) as archive:
