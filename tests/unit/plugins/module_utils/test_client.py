@@ -334,6 +334,8 @@ def test_a_page_of_the_wrong_shape_carries_its_request():
     with pytest.raises(TypeError) as info:
         list(client.iter_pages("/channel", params={"app_id": "com.example.app"}))
     assert request_of(info.value) == ("GET", "/channel")
+
+
 def test_a_429_pauses_every_thread_of_the_client():
     """A 429 with Retry-After in one thread holds the requests other threads send meanwhile."""
     import threading
