@@ -5,16 +5,7 @@
 #
 #   scripts/benchmark.sh [--only uri,modules,environment] [--repeat N] [--no-write] [--keep]
 #
-# Knobs: CORE=2.19 (the ansible-core venv), PYTHON=python3.11.
+# Knobs: CORE=2.19 (the ansible-core venv), PYTHON=python3.11 (tests/pipeline/benchmark.py).
 set -euo pipefail
-
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
-# shellcheck source=scripts/lib.sh
-. "$ROOT/scripts/lib.sh"
-CORE=${CORE:-2.19}
-export PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
-
-ensure_venv "core-$CORE" "$REQ_DIR/core-$CORE.txt" >&2
-ensure_emulator_venv >&2
-exec "$(core_venv "$CORE")/bin/python" "$ROOT/tests/benchmark/environment.py" \
-    --ansible-python "$(core_venv "$CORE")/bin/python" --emulator-python "$VENVS/emulator/bin/python" "$@"
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+PYTHONPATH=tests exec "${PYTHON:-python3.11}" -m pipeline benchmark "$@"
