@@ -118,7 +118,7 @@ def emulator(session):
 
 @stage("checks", tags=["checks"])
 def repo_checks(session):
-    """No sanity ignore file; one standard seed (examples/seed.yml), and it loads."""
+    """No sanity ignore file; one standard seed (examples/seed.yml), and it loads; the pipeline's own tests."""
     return stages.repo_checks(session)
 
 

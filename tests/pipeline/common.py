@@ -27,6 +27,8 @@ TMPDIR = os.path.join(SCRATCH, "tmp")
 # A HOME for antsibull-docs, which logs to ~/antsibull.log whatever it is asked.
 ANTSIBULL_HOME = os.path.join(SCRATCH, "antsibull-home")
 SEED = os.path.join(ROOT, "examples", "seed.yml")
+# TMPDIR + "/pymp-XXXXXXXX/listener-XXXXXXXX" must fit a Unix socket path (107 characters).
+MAX_TMPDIR = 70
 
 # The interpreter of the venvs of ansible-core < 2.20 and of the tools.
 PYTHON = os.environ.get("PYTHON", "python3.11")
@@ -49,9 +51,17 @@ def setup_environment(environ=None):
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.setdefault("ANSIBLE_FORCE_COLOR", "0")
     # Temporary files (pytest's tmp_path, mktemp, tempfile) and virtualenv's app data (the
-    # seed wheels nox's venvs are made from) stay in the clone's ignored folders.
-    os.makedirs(TMPDIR, exist_ok=True)
-    env["TMPDIR"] = TMPDIR
+    # seed wheels nox's venvs are made from) stay in the clone's ignored folders. A run inside a
+    # run (the readme session's `make demo` in a copy of the tree) keeps the outer TMPDIR:
+    # multiprocessing's sockets there (ansible-core 2.21's RPC host) must stay within the
+    # 107 characters of a Unix socket path, so TMPDIR must stay short.
+    if not env.get("CAPGO_PIPELINE_TMPDIR"):
+        if len(TMPDIR) <= MAX_TMPDIR:
+            os.makedirs(TMPDIR, exist_ok=True)
+            env["TMPDIR"] = env["CAPGO_PIPELINE_TMPDIR"] = TMPDIR
+        else:
+            say("the clone's path is long: TMPDIR stays %s (not %s)" % (env.get("TMPDIR", "/tmp"), TMPDIR))
+            env["CAPGO_PIPELINE_TMPDIR"] = env.get("TMPDIR", "/tmp")
     env["VIRTUALENV_OVERRIDE_APP_DATA"] = os.path.join(VENVS, "virtualenv-app-data")
     # ansible-core imports cryptography's DSA, which cryptography 50 deprecates with a warning on
     # every start: that one warning (neither ours nor the tools') is filtered.
@@ -157,11 +167,27 @@ def venv_env(venv, **extra):
 
 
 # ---------------------------------------------------------------- the collection tree
+# What a copy of a tree that is no git work tree of its own leaves out (the same as .gitignore).
+UNTRACKED = (".git", ".venv", ".venvs", ".tmp", ".nox", ".ansible", "__pycache__", ".pytest_cache", "tests/output",
+             "docs/build")
+
+
 def tracked_files(root=ROOT):
-    """Tracked and untracked-but-not-ignored files: what a commit of the work tree would hold."""
-    out = subprocess.run(["git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                         check=True, stdout=subprocess.PIPE).stdout
-    return [p for p in out.decode("utf-8").split("\0") if p and os.path.lexists(os.path.join(root, p))]
+    """Tracked and untracked-but-not-ignored files: what a commit of the work tree would hold.
+    A tree that is not the top of a git work tree (a copy, an unpacked archive) is walked,
+    without the folders of UNTRACKED."""
+    top = subprocess.run(["git", "-C", root, "rev-parse", "--show-toplevel"], stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, universal_newlines=True)
+    if top.returncode == 0 and os.path.realpath(top.stdout.strip()) == os.path.realpath(root):
+        out = subprocess.run(["git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                             check=True, stdout=subprocess.PIPE).stdout
+        return [p for p in out.decode("utf-8").split("\0") if p and os.path.lexists(os.path.join(root, p))]
+    found = []
+    for directory, dirs, files in os.walk(root):
+        rel = os.path.relpath(directory, root)
+        dirs[:] = [d for d in dirs if d not in UNTRACKED and os.path.normpath(os.path.join(rel, d)) not in UNTRACKED]
+        found += [os.path.normpath(os.path.join(rel, f)) for f in files if not f.endswith((".pyc", ".pyo"))]
+    return found
 
 
 def lay_out(name, source=ROOT, git_init=True):

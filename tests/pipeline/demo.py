@@ -66,9 +66,8 @@ def main():
     env.update(common.venv_env(venv))
     cols = os.path.join(work, "collections")
     env.update(ANSIBLE_COLLECTIONS_PATH=cols, ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false", ANSIBLE_LOCALHOST_WARNING="false",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_RETRY_FILES_ENABLED="false",
-               TMPDIR=os.path.join(work, "tmp"))  # files the examples write (keys, charts)
-    os.makedirs(env["TMPDIR"], exist_ok=True)
+               ANSIBLE_INVENTORY_UNPARSED_WARNING="false", ANSIBLE_RETRY_FILES_ENABLED="false")
+    # Files the examples write (keys, charts) go to TMPDIR, the clone's .tmp/tmp (common.py).
     dist = os.path.join(work, "dist")
     if subprocess.run(["ansible-galaxy", "collection", "build", "--force", "--output-path", dist], cwd=tree, env=env).returncode:
         return "ansible-galaxy collection build failed"

@@ -36,6 +36,7 @@ class Readme:
                         ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false", ANSIBLE_LOCALHOST_WARNING="false",
                         ANSIBLE_INVENTORY_UNPARSED_WARNING="false", CORE=matrix.LATEST)
         self.emulators = []
+        self.logs = 0
         self.url = None
         self.emu_python = common.venv_python(common.emulator_venv())
 
@@ -54,8 +55,15 @@ class Readme:
         self.counts.check(True, "README $ %s: run by the %s session" % (cmd, session))
 
     def shell(self, cmd):
-        rc, _ = self.run(cmd, os.path.join(self.work, "command-%d.log" % len(self.counts.notes)), shell=True)
+        self.logs += 1
+        rc, _ = self.run(cmd, os.path.join(self.work, "command-%d.log" % self.logs), shell=True)
         self.counts.check(rc == 0, "README $ %s" % cmd)
+
+    def stop_emulator(self, cmd):
+        """`kill %1` and the like: the README's emulator stops, cleanly."""
+        statuses = [emu.stop() for emu in self.emulators]
+        self.emulators = []
+        self.counts.check(bool(statuses) and all(s == 0 for s in statuses), "README $ %s (the emulator stopped)" % cmd)
 
     def start_emulator(self, cmd):
         """As written, through the project's launcher: the README's command line must be the
@@ -116,13 +124,14 @@ class Readme:
 
 # (pattern, handler): the first whose pattern matches the whole command runs it.
 COMMANDS = (
-    (r"make test", lambda r, c: r.other_session(c, "whole pipeline (this run)")),
+    (r"make test", lambda r, c: r.counts.check(True, "README $ %s: this run" % c)),
     (r"make docs", lambda r, c: r.other_session(c, "docs")),
     (r"make demo", Readme.shell),
     (r"ansible-galaxy collection .*", Readme.shell),
     (r"PYTHONPATH=\S+ \S+ -m capgo_emulator .*&", Readme.start_emulator),
     (r"export .*", Readme.export),
     (r"ansible-playbook first-playbook\.yml", Readme.first_playbook),
+    (r"kill (%1|\$!|%%)", Readme.stop_emulator),
 )
 
 

@@ -62,6 +62,7 @@ def emulator_tests(session):
 
 # ---------------------------------------------------------------- repository checks
 def repo_checks(session):
+    """No sanity ignore file, one standard seed that loads, and the pipeline's own tests."""
     counts = Counts()
     counts.add(checks.no_sanity_ignores(ROOT))
     counts.add(checks.one_seed(ROOT))
@@ -69,7 +70,15 @@ def repo_checks(session):
     rc = sh([common.venv_python(venv), "-m", "pipeline.checks", "seed", ROOT],
             env={"PYTHONPATH": os.pathsep.join([os.path.join(ROOT, "tests", "emulator"), os.path.join(ROOT, "tests")])})
     # It prints its own ok / not ok line.
-    return counts.add(Counts(passed=int(rc == 0), failed=int(rc != 0)))
+    counts.add(Counts(passed=int(rc == 0), failed=int(rc != 0)))
+    # The pipeline's own tests (tests/pipeline/tests).
+    junit = os.path.join(common.OUTPUT, "junit", "pipeline.xml")
+    if os.path.exists(junit):
+        os.unlink(junit)
+    rc = sh([common.venv_python(venv), "-m", "pytest", "-p", "no:cacheprovider", "--junitxml", junit, "tests/pipeline/tests"],
+            env={"PYTHONPATH": os.pathsep.join([os.path.join(ROOT, "tests"), os.path.join(ROOT, "tests", "emulator")])})
+    tests, _ = junit_counts([junit] if os.path.exists(junit) else [])
+    return counts.add(exit_status(tests, rc, "pytest"))
 
 
 # ---------------------------------------------------------------- artifact and decoys
