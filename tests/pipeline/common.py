@@ -131,7 +131,7 @@ def ensure_venv(name, requirements, python=None):
         args += ["-r", path]
     log_path = os.path.join(directory, "pip-install.log")
     with open(log_path, "w") as log:
-        done = subprocess.run(args, stdout=log, stderr=subprocess.STDOUT)
+        done = subprocess.run(args, stdout=log, stderr=subprocess.STDOUT, check=False)
     if done.returncode != 0:
         with open(log_path) as log:
             lines = [line for line in log if not line.startswith("WARNING: Location 'file:")]
@@ -177,7 +177,7 @@ def tracked_files(root=ROOT):
     A tree that is not the top of a git work tree (a copy, an unpacked archive) is walked,
     without the folders of UNTRACKED."""
     top = subprocess.run(["git", "-C", root, "rev-parse", "--show-toplevel"], stdout=subprocess.PIPE,
-                         stderr=subprocess.DEVNULL, universal_newlines=True)
+                         stderr=subprocess.DEVNULL, universal_newlines=True, check=False)
     if top.returncode == 0 and os.path.realpath(top.stdout.strip()) == os.path.realpath(root):
         out = subprocess.run(["git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
                              check=True, stdout=subprocess.PIPE).stdout

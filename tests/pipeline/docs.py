@@ -69,7 +69,7 @@ def build(out=None):
         common.say(title)
         with open(log, "w") if log else open(os.devnull, "w") as sink:
             done = subprocess.run(cmd, cwd=cwd, env=env, stdout=sink if log else None,
-                                  stderr=subprocess.STDOUT if log else None)
+                                  stderr=subprocess.STDOUT if log else None, check=False)
         if done.returncode != 0 and log:
             with open(log) as handle:
                 sys.stdout.write(handle.read())

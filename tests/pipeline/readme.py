@@ -43,7 +43,7 @@ class Readme:
     def run(self, cmd, log, env=None, shell=False):
         with open(log, "w") as handle:
             done = subprocess.run(cmd if not shell else ["bash", "-c", cmd], cwd=self.tree, env=env or self.env,
-                                  stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT)
+                                  stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT, check=False)
         with open(log) as handle:
             out = handle.read()
         if done.returncode:
@@ -56,7 +56,7 @@ class Readme:
 
     def shell(self, cmd):
         self.logs += 1
-        rc, _ = self.run(cmd, os.path.join(self.work, "command-%d.log" % self.logs), shell=True)
+        rc, dummy = self.run(cmd, os.path.join(self.work, "command-%d.log" % self.logs), shell=True)
         self.counts.check(rc == 0, "README $ %s" % cmd)
 
     def stop_emulator(self, cmd):

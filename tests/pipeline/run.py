@@ -64,7 +64,7 @@ def run_session(nox, name):
     with open(log_path, "w") as log:
         proc = subprocess.Popen(nox + ["-s", name], cwd=common.ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT)
-        for chunk in iter(lambda: proc.stdout.readline(), b""):
+        for chunk in iter(proc.stdout.readline, b""):
             text = chunk.decode("utf-8", "replace")
             sys.stdout.write(text)
             log.write(text)
