@@ -1,29 +1,34 @@
 # capgo.cloud developer entry points; everything runs in venvs under .venvs/ (see README.md).
-# Knobs for the test targets: CORE_VERSIONS="2.19", TARGETS=capgo_channel (see scripts/test.sh).
+#   make test                                  the whole pipeline (nox sessions, noxfile.py)
+#   make test STAGES="units-2.21 integration"  sessions by name, tag or glob (docs/DEVELOPING.md)
+#   make test TARGETS=capgo_channel            integration on these targets only
+
+PYTHON ?= python3.11
+PIPELINE = PYTHONPATH=tests $(PYTHON) -m pipeline
 
 .PHONY: demo test sanity units integration emulator-test docs clean
 
 demo:
-	scripts/demo.sh
+	$(PIPELINE) demo
 
 test:
-	scripts/test.sh
+	$(PIPELINE) test $(STAGES)
 
 sanity:
-	STAGES="checks sanity" scripts/test.sh
+	$(PIPELINE) test checks sanity
 
 units:
-	STAGES=units scripts/test.sh
+	$(PIPELINE) test units
 
 integration:
-	STAGES=integration scripts/test.sh
+	$(PIPELINE) test integration
 
 emulator-test:
-	STAGES=emulator scripts/test.sh
+	$(PIPELINE) test emulator
 
-# The documentation site, offline, into docs/build/html (see scripts/docs.sh).
+# The documentation site, offline, into docs/build/html (tests/pipeline/docs.py).
 docs:
-	scripts/docs.sh
+	$(PIPELINE) docs
 
 clean:
 	rm -rf .venvs tests/output docs/build tests/integration/integration_config.yml .tmp scripts/.cache

@@ -8,21 +8,7 @@
 #       the inventory plugin and the 10x estate with 50 ms latency (issue 21;
 #       tests/benchmark/inventory.py); --before DIR compares with another copy of the collection
 #
-# Knobs: CORE=2.19 (the ansible-core venv), PYTHON=python3.11.
+# Knobs: CORE=2.19 (the ansible-core venv), PYTHON=python3.11 (tests/pipeline/benchmark.py).
 set -euo pipefail
-
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
-# shellcheck source=scripts/lib.sh
-. "$ROOT/scripts/lib.sh"
-CORE=${CORE:-2.19}
-export PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
-
-ensure_venv "core-$CORE" "$REQ_DIR/core-$CORE.txt" >&2
-ensure_emulator_venv >&2
-script=environment.py
-if [[ "${1:-}" == "--inventory" ]]; then
-    script=inventory.py
-    shift
-fi
-exec "$(core_venv "$CORE")/bin/python" "$ROOT/tests/benchmark/$script" \
-    --ansible-python "$(core_venv "$CORE")/bin/python" --emulator-python "$VENVS/emulator/bin/python" "$@"
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+PYTHONPATH=tests exec "${PYTHON:-python3.11}" -m pipeline benchmark "$@"

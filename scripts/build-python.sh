@@ -80,7 +80,9 @@ rm -rf "$SRCDIR"
 mkdir -p "$SRCDIR"
 log "fetching Debian's source package python$VERSION_SERIES"
 (cd "$SRCDIR" && apt-get "${aptopts[@]}" -qq source --download-only "python$VERSION_SERIES" >&2)
-dsc=$(ls "$SRCDIR"/python"$VERSION_SERIES"_*.dsc | head -n 1)
+dscs=("$SRCDIR"/python"$VERSION_SERIES"_*.dsc)
+dsc=${dscs[0]}
+[[ -f "$dsc" ]] || { log "no python$VERSION_SERIES source package was fetched"; exit 1; }
 (cd "$SRCDIR" && dpkg-source --no-check --skip-patches -x "$dsc" tree >&2)
 
 log "configure && make (upstream build) into $PREFIX; a few minutes"

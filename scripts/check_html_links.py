@@ -1,4 +1,4 @@
-"""Check the internal links of a built HTML site (scripts/docs.sh, step 4).
+"""Check the internal links of a built HTML site (tests/pipeline/docs.py, step 4).
 
 Usage: python scripts/check_html_links.py SITE_DIR
 

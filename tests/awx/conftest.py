@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Fixtures of the AWX suite (scripts/test.sh stage `awx`).
+"""Fixtures of the AWX suite (the nox session `awx`, tests/pipeline/stages.py).
 
 The stage builds and installs the collection, starts the emulator and runs this suite with:
   CAPGO_AWX_ROOT         the laid-out collection tree (sources, extensions/, seed)
@@ -18,7 +18,7 @@ import yaml
 def _env(name):
     value = os.environ.get(name)
     if not value:
-        raise RuntimeError("%s is not set: run this suite through `STAGES=awx scripts/test.sh`" % name)
+        raise RuntimeError("%s is not set: run this suite through `nox -s awx`" % name)
     return value
 
 

@@ -42,6 +42,8 @@ import urllib.request
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from pipeline import emulator as launcher  # noqa: E402  (the one emulator launcher)
 ORG_ID = "046a36ac-e03c-4590-9257-bd6c9dba9ee8"
 API_KEY = "ae6e7458-c46d-4c00-aa3b-153b0b8520ea"  # the standard seed's integration-admin
 APPS, CHANNELS, DEVICES, MEMBERS, WEBHOOKS = 5, 10, 20, 20, 5
@@ -300,26 +302,11 @@ STARTUP_TASKS = 20
 
 
 class Emulator:
-    def __init__(self, python, seed_path, log_path):
-        env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "tests", "emulator"), PYTHONDONTWRITEBYTECODE="1")
-        self.log = open(log_path, "w")
-        self.proc = subprocess.Popen([python, "-m", "capgo_emulator", "--host", "127.0.0.1", "--port", "0",
-                                      "--seed", seed_path], env=env, stdout=subprocess.PIPE,
-                                     stderr=self.log, stdin=subprocess.DEVNULL, start_new_session=True,
-                                     universal_newlines=True)
-        deadline = time.time() + 30
-        self.url = None
-        while time.time() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            m = re.search(r"listening on (http://\S+)", line)
-            if m:
-                self.url = m.group(1)
-                break
-        if not self.url:
-            self.stop()
-            raise RuntimeError("the emulator did not start (see %s)" % log_path)
+    """The emulator, started through the project's one launcher (tests/pipeline/emulator.py)."""
+
+    def __init__(self, python, seed_path, workdir):
+        self.process = launcher.start(workdir, seed=seed_path, python=python, name="bench-emulator")
+        self.url = self.process.url
 
     def call(self, method, path, body=None):
         data = json.dumps(body).encode() if body is not None else None
@@ -335,17 +322,7 @@ class Emulator:
         self.call("DELETE", "/_emulator/requests")
 
     def stop(self):
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            except OSError:
-                pass
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
-        self.log.close()
+        self.process.stop()
 
 
 # -- running -----------------------------------------------------------------------------
@@ -432,11 +409,11 @@ def main():
         if v not in VARIANTS:
             parser.error("unknown variant %s (known: %s)" % (v, ", ".join(VARIANTS)))
 
-    work = tempfile.mkdtemp(prefix="capgo-bench-")
+    work = tempfile.mkdtemp(prefix="capgo-bench-")  # in TMPDIR: the clone's .tmp/tmp under `make`
     seed_path = os.path.join(work, "seed.yml")
     with open(seed_path, "w") as handle:
         yaml.safe_dump(seed(), handle)
-    emu = Emulator(args.emulator_python, seed_path, os.path.join(work, "emulator.log"))
+    emu = Emulator(args.emulator_python, seed_path, os.path.join(work, "emulator"))
     try:
         return run(args, variants, work, emu)
     finally:

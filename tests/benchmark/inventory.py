@@ -177,7 +177,7 @@ def main():
     seed_path = os.path.join(work, "seed.yml")
     with open(seed_path, "w") as handle:
         yaml.safe_dump(env_bench.seed(), handle)
-    emu = env_bench.Emulator(args.emulator_python, seed_path, os.path.join(work, "emulator.log"))
+    emu = env_bench.Emulator(args.emulator_python, seed_path, os.path.join(work, "emulator"))
     try:
         return run(args, work, emu)
     finally:

@@ -1,7 +1,7 @@
 """Benchmark of the Capgo API emulator (not a test).
 
 Reports
-  * start-up time: from process start to the ``capgo-emulator listening on`` line;
+  * start-up time: from process start until it is ready (``--ready-file``);
   * throughput: requests/second for ``GET /channel?app_id=...&channel=...`` with N
     concurrent keep-alive clients (default 8) on loopback.
 
@@ -14,7 +14,6 @@ import http.client
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -22,6 +21,8 @@ import time
 from urllib.parse import urlencode
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))  # tests/: the launcher, tests/pipeline/emulator.py
+from pipeline import emulator as launcher  # noqa: E402
 KEY = "ae6e7458-c46d-4c00-aa3b-153b0b8520ea"
 SEED = {
     "users": [{"email": "admin@example.com"}],
@@ -39,21 +40,19 @@ SEED = {
 
 
 def start(seed_path, env):
+    """The emulator through the project's one launcher; the start-up time runs until it is ready
+    (its --ready-file holds the URL)."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "capgo_emulator", "--host", "127.0.0.1",
-                             "--port", "0", "--seed", seed_path], cwd=HERE, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    line = proc.stdout.readline()
-    elapsed = time.perf_counter() - t0
-    if not line.startswith("capgo-emulator listening on http://"):
-        proc.kill()
-        raise SystemExit("emulator did not start: %r %s" % (line, proc.stderr.read()))
-    return proc, line.strip().rsplit(":", 1)[1], elapsed
+    try:
+        proc = launcher.start(os.path.dirname(seed_path), seed=seed_path, python=sys.executable, env=env,
+                              emulator_dir=HERE, name="bench")
+    except launcher.EmulatorError as exc:
+        raise SystemExit("emulator did not start: %s" % exc)
+    return proc, proc.url.rsplit(":", 1)[1], time.perf_counter() - t0
 
 
 def stop(proc):
-    proc.terminate()
-    proc.wait(timeout=10)
+    proc.stop()
 
 
 def client(port, path, deadline, counts, index):

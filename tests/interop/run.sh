@@ -3,7 +3,7 @@
 # Usage: tests/interop/run.sh [pytest args]     (needs Node.js >= 20, npm, openssl)
 # Installs the CLI with `npm ci` when node_modules is missing or older than the lockfile,
 # then runs the pytest suite with the emulator's Python (PYTHON, default: .venvs/emulator
-# made by scripts/test.sh, else python3 with werkzeug, PyYAML, requests and pytest).
+# made by make test, else python3 with werkzeug, PyYAML, requests and pytest).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)

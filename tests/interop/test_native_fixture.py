@@ -85,6 +85,6 @@ def test_a_changed_source_changes_both_readers_alike(project, cli_dist, tmp_path
         handle.write("\n// patched\n")
     got = native.read_project(project)
     assert got == cli_native_packages(cli_dist, project, str(tmp_path / "cli_native.mjs"))
-    rows = dict((r["name"], r["reasons"]) for r in native.compare(got, before))
+    rows = {r["name"]: r["reasons"] for r in native.compare(got, before)}
     assert rows == {"@capacitor/app": [], "@capacitor/camera": [], "@capacitor/haptics": ["android_code_changed"],
                     "@capgo/capacitor-updater": []}

@@ -1,9 +1,10 @@
 """CLI: python -m capgo_emulator --host 127.0.0.1 --port 8787 --seed FILE [--db FILE]
-[--tls-cert FILE --tls-key FILE | --tls self-signed [--tls-ca-out FILE]]."""
+[--tls-cert FILE --tls-key FILE | --tls self-signed [--tls-ca-out FILE]] [--ready-file FILE]."""
 
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -37,6 +38,14 @@ def load_seed_file(path):
         raise SeedError("not valid YAML or JSON: %s" % exc)
 
 
+def write_ready_file(path, url):
+    """The URL in ``path``, which appears complete or not at all (a launcher polls for it)."""
+    partial = "%s.%d.partial" % (path, os.getpid())
+    with open(partial, "w", encoding="utf-8") as handle:
+        handle.write(url + "\n")
+    os.replace(partial, path)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="capgo_emulator",
                                      description="Local emulator of the Capgo Cloud API")
@@ -55,6 +64,8 @@ def main(argv=None):
                         help="serve HTTPS with a throwaway certificate made for --host")
     parser.add_argument("--tls-ca-out", metavar="FILE",
                         help="with --tls self-signed: write its certificate (PEM) there")
+    parser.add_argument("--ready-file", metavar="FILE",
+                        help="once listening, write the URL there (written whole, then renamed)")
     args = parser.parse_args(argv)
     if bool(args.tls_cert) != bool(args.tls_key):
         parser.error("--tls-cert and --tls-key go together")
@@ -111,9 +122,11 @@ def main(argv=None):
     signal.signal(signal.SIGINT, stop)
     host = args.host if ":" not in args.host else "[%s]" % args.host
     scheme = "https" if tls_context is not None else "http"
-    sys.stdout.write("capgo-emulator listening on %s://%s:%d\n"
-                     % (scheme, host, server.server_port))
+    url = "%s://%s:%d" % (scheme, host, server.server_port)
+    sys.stdout.write("capgo-emulator listening on %s\n" % url)
     sys.stdout.flush()
+    if args.ready_file:
+        write_ready_file(args.ready_file, url)
     try:
         server.serve_forever()
     finally:

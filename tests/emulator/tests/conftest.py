@@ -13,8 +13,8 @@
 import copy
 import json
 import os
-import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -23,11 +23,14 @@ import requests
 from emu_seed import DEFAULT_SEED
 
 EMULATOR_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(EMULATOR_DIR))  # tests/: the launcher, tests/pipeline/emulator.py
+from pipeline import emulator as launcher  # noqa: E402
 
 
 class Emulator:
-    def __init__(self, proc, base_url, output_line):
-        self.proc = proc
+    def __init__(self, process, base_url, output_line):
+        self.process = process  # tests/pipeline/emulator.py's Emulator: .stderr(), .stop()
+        self.proc = process.proc
         self.base_url = base_url
         self.output_line = output_line
         self.session = requests.Session()
@@ -83,13 +86,7 @@ class Emulator:
         return self._control("DELETE", "/faults")
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        self.process.stop()
         self.session.close()
 
 
@@ -107,26 +104,22 @@ def emulator_env(extra=None):
 
 def start_emulator(seed=None, seed_path=None, tmp_path=None, extra_args=(), host="127.0.0.1",
                    verify=None, env=None):
-    """Start ``python -m capgo_emulator --port 0``; returns an Emulator (call .stop()).
-    ``verify`` (a CA file) is what the Emulator's own session trusts over HTTPS."""
-    args = ["--host", host, "--port", "0"]
+    """Start the emulator on port 0 through the project's one launcher (tests/pipeline/emulator.py);
+    returns an Emulator (call .stop()). ``verify`` (a CA file) is what the Emulator's own
+    session trusts over HTTPS."""
+    workdir = str(tmp_path) if tmp_path is not None else tempfile.mkdtemp(prefix="emu-")
     if seed is not None:
-        seed_path = os.path.join(str(tmp_path), "seed-%d.json" % time.monotonic_ns())
+        seed_path = os.path.join(workdir, "seed-%d.json" % time.monotonic_ns())
         with open(seed_path, "w", encoding="utf-8") as handle:
             json.dump(seed, handle)
-    if seed_path is not None:
-        args += ["--seed", str(seed_path)]
-    args += list(extra_args)
-    proc = subprocess.Popen(emulator_command(*args), cwd=EMULATOR_DIR, env=emulator_env(env),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    line = proc.stdout.readline()
-    if not line.startswith(("capgo-emulator listening on http://",
-                            "capgo-emulator listening on https://")):
-        proc.kill()
-        out, err = proc.communicate()
-        raise RuntimeError("emulator did not start: %r %s %s" % (line, out, err))
-    base_url = line.strip().split(" on ", 1)[1]
-    emulator = Emulator(proc, base_url, line.strip())
+    run_env = dict(os.environ)
+    run_env.update(env or {})
+    try:
+        process = launcher.start(workdir, seed=seed_path, python=sys.executable, host=host,
+                                 extra_args=extra_args, env=run_env, emulator_dir=EMULATOR_DIR)
+    except launcher.EmulatorError as exc:
+        raise RuntimeError("emulator did not start: %s" % exc)
+    emulator = Emulator(process, process.url, process.start_line())
     if verify is not None:
         emulator.verify = verify
     return emulator

@@ -352,7 +352,7 @@ def test_start_line_port_zero_and_sigterm(tmp_path):
     finally:
         server.proc.send_signal(signal.SIGTERM)
         assert server.proc.wait(timeout=10) == 0
-        err = server.proc.stderr.read()
+        err = server.process.stderr()
         assert "Traceback" not in err
 
 
@@ -360,7 +360,19 @@ def test_sigint_is_clean(tmp_path):
     server = start_emulator(tmp_path=tmp_path)
     server.proc.send_signal(signal.SIGINT)
     assert server.proc.wait(timeout=10) == 0
-    assert "Traceback" not in server.proc.stderr.read()
+    assert "Traceback" not in server.process.stderr()
+
+
+def test_ready_file_holds_the_url_of_the_start_line(tmp_path):
+    server = start_emulator(seed=DEFAULT_SEED, tmp_path=tmp_path)  # the launcher passes --ready-file
+    try:
+        with open(server.process.ready_file, encoding="utf-8") as handle:
+            assert handle.read() == server.base_url + "\n"
+        assert server.output_line == "capgo-emulator listening on " + server.base_url
+        assert not list(tmp_path.glob("*.partial"))
+        assert server.call("GET", "/ok").json() == {"status": "ok"}
+    finally:
+        server.stop()
 
 
 @pytest.mark.parametrize("seed,needle", [
