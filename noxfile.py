@@ -7,7 +7,7 @@ which `make test` creates). How to add a session: docs/DEVELOPING.md.
 - antsibull-nox's sessions (configured in antsibull-nox.toml): docs-check, ansible-lint,
   build-import-check (galaxy-importer; here also: no WARNING or ERROR line) and extra-checks.
 - The project's own (bodies in tests/pipeline/): emulator, checks, artifact, changelog, docs,
-  readme, sanity-<core>, units-<core>, integration-<core>, awx. They run without a nox venv
+  readme, sanity-<core>, units-<core>, integration-<core>, interop, awx. They run without a nox venv
   (venv_backend "none") in the project's pinned venvs under .venvs/, shared between sessions.
 """
 
@@ -160,6 +160,12 @@ _per_core("sanity", stages.sanity, matrix.SANITY_CORES,
 _per_core("units", stages.units, matrix.CORES, "ansible-test units on ansible-core %(core)s (Python %(python)s).")
 _per_core("integration", stages.integration, matrix.CORES,
           "ansible-test integration on ansible-core %(core)s (Python %(python)s) against the emulator.")
+
+
+@stage("interop", tags=["interop"])
+def interop(session):
+    """Capgo's own CLI (pinned, npm ci) against the emulator, and the collection against what the CLI wrote."""
+    return stages.interop(session)
 
 
 @stage("awx", tags=["awx"])

@@ -28,5 +28,5 @@ PIPELINE = (
     + tuple("sanity-%s" % core for core in SANITY_CORES)
     + tuple("units-%s" % core for core in CORES)
     + tuple("integration-%s" % core for core in CORES)
-    + ("awx",)
+    + ("interop", "awx")
 )

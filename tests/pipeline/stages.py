@@ -318,3 +318,27 @@ def awx(session):
                 env=common.venv_env(venv, CAPGO_AWX_ROOT=tree, CAPGO_AWX_COLLECTIONS=cols, CAPGO_AWX_EMULATOR=emu.url))
     tests, dummy = junit_counts([junit] if os.path.exists(junit) else [])
     return exit_status(counts.add(tests), rc, "pytest")
+
+
+# ---------------------------------------------------------------- interop with Capgo's own CLI
+def interop(session):
+    """Capgo's CLI (@capgo/cli pinned in tests/interop/package-lock.json, installed with `npm ci`)
+    against the emulator, and the collection (built and installed, ansible-core of the awx venv)
+    against what the CLI wrote: tests/interop/run.sh."""
+    counts = Counts()
+    if not counts.check(shutil.which("node") is not None and shutil.which("npm") is not None,
+                        "Node.js and npm are on the PATH (Node.js 20 or newer)"):
+        return counts
+    venv = common.ensure_venv("awx", [os.path.join(common.REQ_DIR, "awx.txt")], common.new_python())
+    tree, cols = build_and_install(venv, "interop")
+    if not counts.check(cols is not None, "the collection builds and installs"):
+        return counts
+    junit = os.path.join(common.OUTPUT, "junit", "interop.xml")
+    if os.path.exists(junit):
+        os.unlink(junit)
+    rc = sh([os.path.join(ROOT, "tests", "interop", "run.sh"), "--junitxml", junit] + list(session.posargs),
+            env=common.venv_env(venv, PYTHON=common.venv_python(venv),
+                                CAPGO_EMULATOR_PYTHON=common.venv_python(common.emulator_venv()),
+                                CAPGO_INTEROP_COLLECTIONS=cols))
+    tests, dummy = junit_counts([junit] if os.path.exists(junit) else [])
+    return exit_status(counts.add(tests), rc, "tests/interop/run.sh")
