@@ -294,10 +294,11 @@ def _comparators_intersect(a, b):
     order = compare_versions(ver_a, ver_b)
     up_a, up_b = op_a in (">=", ">"), op_b in (">=", ">")
     down_a, down_b = op_a in ("<=", "<"), op_b in ("<=", "<")
-    return ((up_a and up_b) or (down_a and down_b)
-            or (order == 0 and op_a in (">=", "<=") and op_b in (">=", "<="))
-            or (order == -1 and up_a and down_b)
-            or (order == 1 and down_a and up_b))
+    same_way = (up_a and up_b) or (down_a and down_b)
+    both_inclusive_at_one_point = order == 0 and op_a in (">=", "<=") and op_b in (">=", "<=")
+    a_below_b = order == -1 and up_a and down_b
+    a_above_b = order == 1 and down_a and up_b
+    return same_way or both_inclusive_at_one_point or a_below_b or a_above_b
 
 
 def _set_satisfiable(comparators):
