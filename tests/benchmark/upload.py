@@ -34,6 +34,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SEED = os.path.join(ROOT, "examples", "seed.yml")
 KEY = "ae6e7458-c46d-4c00-aa3b-153b0b8520ea"
 APP_ID = "com.demo.app"
+BASE = "ansible-playbook alone (2 debug tasks)"
 CLI_DIR = os.path.join(ROOT, "tests", "interop")
 CLI = os.path.join(CLI_DIR, "node_modules", "@capgo", "cli", "dist", "index.js")
 ANON_KEY = "capgo-emulator-anon-key"
@@ -149,6 +150,16 @@ class Playbook:
                         ANSIBLE_HOME=os.path.join(work, "ansible-home"))
         self.url = url
 
+    def baseline(self):
+        """The same playbook with one debug task instead of capgo_bundle: ansible-playbook's own cost."""
+        playbook = os.path.join(self.work, "baseline.yml")
+        with open(playbook, "w") as handle:
+            yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "connection": "local",
+                             "vars": {"ansible_python_interpreter": self.python},
+                             "tasks": [{"ansible.builtin.debug": {"msg": "x"}},
+                                       {"ansible.builtin.debug": {"msg": "y"}}]}], handle)
+        return timed([os.path.join(self.bin, "ansible-playbook"), "-i", "localhost,", playbook], env=self.env)[0]
+
     def upload(self, version, src, interpreter=None):
         playbook = os.path.join(self.work, "upload-%s.yml" % version)
         with open(playbook, "w") as handle:
@@ -214,6 +225,7 @@ def main():
                                            cwd=os.path.join(work, "app"), env=cli_env)[0])
         run("collection new", lambda: play.upload("5.0.1", dist)[0])
         run("collection converged", lambda: play.upload("5.0.1", dist)[0])
+        run("ansible-playbook alone (2 debug tasks)", play.baseline)
         state = emu.control("GET", "/state")
         sizes = {}
         for row in state["bundles"]:
@@ -243,6 +255,9 @@ def main():
             nfiles, raw / mb, sizes.get("5.0.0"), sizes.get("5.0.1")),
         "Ratios (collection / CLI): new version %.2fx (target <= 0.5x), converged %.2fx (target <= 0.2x)."
         % (ratio_new, ratio_conv),
+        "Without ansible-playbook's own start-up (the baseline row): new version %.2fx, converged %.2fx."
+        % ((rows["collection new"][0] - rows[BASE][0]) / rows["cli new"][0],
+           (rows["collection converged"][0] - rows[BASE][0]) / rows["cli converged"][0]),
         "Peak RSS of the module process, %.0f MB app (%d MiB raw): %.1f MiB (target <= 64 MiB); that upload "
         "took %.1f s (changed=%s)." % (args.big_mb, big_raw / mb, rss_kib / 1024.0, big_took, big_changed),
         "Load average (1, 5, 15 min) before: %.2f %.2f %.2f; after: %.2f %.2f %.2f (2 cores, shared)."
