@@ -32,7 +32,8 @@ def start_emulator(workdir):
     The one place that starts it: switch this to the launcher of the day."""
     env = dict(os.environ, PYTHONPATH=EMULATOR_DIR)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "capgo_emulator", "--port", "0", "--seed", SEED,
+        [os.environ.get("CAPGO_EMULATOR_PYTHON") or sys.executable, "-m", "capgo_emulator", "--port", "0",
+         "--seed", SEED,
          "--blob-dir", os.path.join(str(workdir), "blobs")],
         cwd=EMULATOR_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = proc.stdout.readline()
@@ -172,10 +173,13 @@ def project(tmp_path, emu):
 
 def ansible_bin():
     """The bin/ of a Python environment with ansible-core (and cryptography): $CAPGO_INTEROP_ANSIBLE_BIN,
-    else the first .venvs/core-*/bin made by the test tooling, else the one on PATH; None if none."""
+    else the one running pytest if it has ansible-playbook, else the first .venvs/core-*/bin made by the
+    test tooling, else the one on PATH; None if none."""
     given = os.environ.get("CAPGO_INTEROP_ANSIBLE_BIN")
     if given:
         return given
+    if os.path.exists(os.path.join(os.path.dirname(sys.executable), "ansible-playbook")):
+        return os.path.dirname(sys.executable)
     venvs = os.path.join(ROOT, ".venvs")
     for name in sorted(os.listdir(venvs)) if os.path.isdir(venvs) else ():
         if name.startswith("core-") and os.path.exists(os.path.join(venvs, name, "bin", "ansible")):
@@ -233,10 +237,13 @@ def collection_session(tmp_path_factory):
     bin_dir = ansible_bin()
     if not bin_dir:
         pytest.skip("no ansible-core: set CAPGO_INTEROP_ANSIBLE_BIN to the bin/ of a venv with ansible-core")
-    base = tmp_path_factory.mktemp("collections")
+    home = tmp_path_factory.mktemp("ansible-home")
+    given = os.environ.get("CAPGO_INTEROP_COLLECTIONS")   # the pipeline's built and installed collection
+    if given:
+        return bin_dir, given, str(home)
+    base = tmp_path_factory.mktemp("collections")   # else this checkout
     (base / "ansible_collections" / "capgo").mkdir(parents=True)
     os.symlink(ROOT, str(base / "ansible_collections" / "capgo" / "cloud"))
-    home = tmp_path_factory.mktemp("ansible-home")
     return bin_dir, str(base), str(home)
 
 
