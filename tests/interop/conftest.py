@@ -4,8 +4,10 @@ gets a Capacitor project directory whose capacitor.config.json points the CLI at
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import pytest
 import requests
@@ -30,7 +32,8 @@ def start_emulator(workdir):
     The one place that starts it: switch this to the launcher of the day."""
     env = dict(os.environ, PYTHONPATH=EMULATOR_DIR)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "capgo_emulator", "--port", "0", "--seed", SEED,
+        [os.environ.get("CAPGO_EMULATOR_PYTHON") or sys.executable, "-m", "capgo_emulator", "--port", "0",
+         "--seed", SEED,
          "--blob-dir", os.path.join(str(workdir), "blobs")],
         cwd=EMULATOR_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = proc.stdout.readline()
@@ -164,3 +167,87 @@ class Project:
 def project(tmp_path, emu):
     (tmp_path / "home").mkdir()
     return Project(tmp_path, emu)
+
+
+# -- the collection (capgo.cloud), run by ansible-core --------------------------------------------
+
+def ansible_bin():
+    """The bin/ of a Python environment with ansible-core (and cryptography): $CAPGO_INTEROP_ANSIBLE_BIN,
+    else the one running pytest if it has ansible-playbook, else the first .venvs/core-*/bin made by the
+    test tooling, else the one on PATH; None if none."""
+    given = os.environ.get("CAPGO_INTEROP_ANSIBLE_BIN")
+    if given:
+        return given
+    if os.path.exists(os.path.join(os.path.dirname(sys.executable), "ansible-playbook")):
+        return os.path.dirname(sys.executable)
+    venvs = os.path.join(ROOT, ".venvs")
+    for name in sorted(os.listdir(venvs)) if os.path.isdir(venvs) else ():
+        if name.startswith("core-") and os.path.exists(os.path.join(venvs, name, "bin", "ansible")):
+            return os.path.join(venvs, name, "bin")
+    found = shutil.which("ansible")
+    return os.path.dirname(found) if found else None
+
+
+class Collection:
+    """Runs capgo.cloud modules (this worktree, through ANSIBLE_COLLECTIONS_PATH) against the emulator."""
+
+    def __init__(self, bin_dir, collections_path, emu, home):
+        self.bin = bin_dir
+        self.python = os.path.join(bin_dir, "python")
+        self.collections_path = collections_path
+        self.emu = emu
+        self.home = home
+
+    def run(self, module, key=KEY_ADMIN, check_mode=False, **args):
+        """Run one module (ad hoc, on localhost): its result (dict, with ``failed``/``msg`` on failure)."""
+        args.setdefault("api_url", self.emu.base_url)
+        args.setdefault("files_url", self.emu.base_url)
+        args.setdefault("api_key", key)
+        out = tempfile.NamedTemporaryFile(suffix=".json", dir=self.home, delete=False).name
+        play = [{"hosts": "localhost", "gather_facts": False, "connection": "local",
+                 "vars": {"ansible_python_interpreter": self.python},
+                 "tasks": [{"capgo.cloud." + module: args, "register": "result", "ignore_errors": True,
+                            "check_mode": check_mode},
+                           {"ansible.builtin.copy": {"content": "{{ result | to_json }}", "dest": out}}]}]
+        playbook = out[:-5] + ".yml"
+        with open(playbook, "w", encoding="utf-8") as handle:
+            json.dump(play, handle)
+        env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=self.collections_path, ANSIBLE_LOCALHOST_WARNING="0",
+                   ANSIBLE_INVENTORY_UNPARSED_WARNING="0", ANSIBLE_HOME=self.home, HOME=self.home)
+        proc = subprocess.run([os.path.join(self.bin, "ansible-playbook"), "-i", "localhost,", playbook],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              timeout=300, check=False)
+        try:
+            with open(out, encoding="utf-8") as handle:
+                return json.load(handle)
+        except ValueError:
+            raise AssertionError("ansible-playbook (%s): %d\n%s" % (module, proc.returncode, proc.stdout))
+
+    def python_eval(self, code):
+        """Run ``code`` (Python, with _upload = the collection's plugins/module_utils/_upload.py) in the
+        ansible environment (it has cryptography); its stdout."""
+        prelude = "from ansible_collections.capgo.cloud.plugins.module_utils import _upload\n"
+        env = dict(os.environ, PYTHONPATH=self.collections_path)
+        return subprocess.run([self.python, "-c", prelude + code], stdout=subprocess.PIPE, check=True,
+                              text=True, timeout=120, env=env).stdout
+
+
+@pytest.fixture(scope="session")
+def collection_session(tmp_path_factory):
+    bin_dir = ansible_bin()
+    if not bin_dir:
+        pytest.skip("no ansible-core: set CAPGO_INTEROP_ANSIBLE_BIN to the bin/ of a venv with ansible-core")
+    home = tmp_path_factory.mktemp("ansible-home")
+    given = os.environ.get("CAPGO_INTEROP_COLLECTIONS")   # the pipeline's built and installed collection
+    if given:
+        return bin_dir, given, str(home)
+    base = tmp_path_factory.mktemp("collections")   # else this checkout
+    (base / "ansible_collections" / "capgo").mkdir(parents=True)
+    os.symlink(ROOT, str(base / "ansible_collections" / "capgo" / "cloud"))
+    return bin_dir, str(base), str(home)
+
+
+@pytest.fixture
+def collection(collection_session, emu):
+    bin_dir, path, home = collection_session
+    return Collection(bin_dir, path, emu, home)

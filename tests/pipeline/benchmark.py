@@ -1,6 +1,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""scripts/benchmark.sh [--inventory] ARGS: tests/benchmark/environment.py (or, with --inventory,
-tests/benchmark/inventory.py) with the venvs (ansible-core CORE, default 2.19, and the emulator's).
+"""scripts/benchmark.sh [--inventory|--upload] ARGS: tests/benchmark/environment.py (or, with
+--inventory, tests/benchmark/inventory.py; with --upload, tests/benchmark/upload.py) with the venvs
+(ansible-core CORE, default 2.19, and the emulator's).
 Not a test: it prints figures and writes docs/benchmark.md."""
 
 import os
@@ -18,6 +19,9 @@ def main(args):
     script = "environment.py"
     if args and args[0] == "--inventory":
         script = "inventory.py"
+        args = args[1:]
+    elif args and args[0] == "--upload":
+        script = "upload.py"
         args = args[1:]
     os.execv(python, [python, os.path.join(common.ROOT, "tests", "benchmark", script),
                       "--ansible-python", python, "--emulator-python", common.venv_python(emulator)] + args)
