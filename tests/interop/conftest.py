@@ -27,20 +27,14 @@ UPDATER_VERSION = "7.30.0"   # SHA-256 checksums and the "v3" encrypted checksum
 
 
 def start_emulator(workdir):
-    """Start the emulator (port 0, the standard seed); returns (process, base URL).
+    """Start the emulator (port 0, the standard seed) through the project's one launcher
+    (tests/pipeline/emulator.py); returns (process, base URL)."""
+    sys.path.insert(0, os.path.join(ROOT, "tests"))
+    from pipeline import emulator as launcher
 
-    The one place that starts it: switch this to the launcher of the day."""
-    env = dict(os.environ, PYTHONPATH=EMULATOR_DIR)
-    proc = subprocess.Popen(
-        [os.environ.get("CAPGO_EMULATOR_PYTHON") or sys.executable, "-m", "capgo_emulator", "--port", "0",
-         "--seed", SEED,
-         "--blob-dir", os.path.join(str(workdir), "blobs")],
-        cwd=EMULATOR_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    line = proc.stdout.readline()
-    if not line.startswith("capgo-emulator listening on "):
-        proc.kill()
-        raise RuntimeError("emulator did not start: %r %s" % (line, proc.communicate()))
-    return proc, line.strip().split(" on ", 1)[1]
+    server = launcher.start(str(workdir), seed=SEED, python=os.environ.get("CAPGO_EMULATOR_PYTHON") or sys.executable,
+                            extra_args=["--blob-dir", os.path.join(str(workdir), "blobs")], name="interop-emulator")
+    return server.proc, server.url
 
 
 class Emulator:
@@ -236,7 +230,7 @@ class Collection:
 def collection_session(tmp_path_factory):
     bin_dir = ansible_bin()
     if not bin_dir:
-        pytest.skip("no ansible-core: set CAPGO_INTEROP_ANSIBLE_BIN to the bin/ of a venv with ansible-core")
+        pytest.fail("no ansible-core: set CAPGO_INTEROP_ANSIBLE_BIN to the bin/ of a venv with ansible-core")
     home = tmp_path_factory.mktemp("ansible-home")
     given = os.environ.get("CAPGO_INTEROP_COLLECTIONS")   # the pipeline's built and installed collection
     if given:

@@ -11,7 +11,6 @@ import pytest
 
 from conftest import APP_ID, HERE, Project
 
-pytestmark = pytest.mark.skipif(not (shutil.which("node") and shutil.which("npm")), reason="needs node and npm")
 
 
 @pytest.fixture(scope="module")
