@@ -7,11 +7,16 @@ from datetime import datetime, timezone
 
 from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
     Field,
+    Option,
     Resource,
+    argument_spec_of,
+    create_defaults_of,
+    exported_of,
     find_one,
     from_api,
     is_app_id,
     is_uuid,
+    managed_of,
     state_option,
 )
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CREDENTIAL_RE, CapgoAPIError
@@ -56,9 +61,24 @@ def expiry_from_api(value):
     return format_expiry(parsed) if parsed is not None else value
 
 
+# The key's managed options, each once: name and expires_at are fields of the key object; hashed
+# is read from is_hashed_key / key_hash; Capgo cannot read the bindings back (never exported).
+KEY_OBJECT_OPTIONS = (
+    Option("name", dict(type="str"), export=False),  # its identity (with id)
+    Option("expires_at", dict(type="raw", default=UNCHANGED), decode=expiry_from_api),
+)
+APIKEY_OPTIONS = KEY_OBJECT_OPTIONS + (
+    Option("hashed", dict(type="bool"), export=False),
+    Option("bindings", dict(type="list", elements="dict", options=dict(
+        role=dict(type="str", required=True, choices=ROLES),
+        org_id=dict(type="str"),
+        app_id=dict(type="str"),
+        channel_id=dict(type="int"),
+    )), export=False),
+)
 # The public key object of GET /apikey and GET /apikey/:id (the list and the single read agree).
-APIKEY_FIELDS = tuple(Field(key) for key in ("id", "name", "user_id", "rbac_id", "created_at", "updated_at")) + (
-    Field("expires_at", decode=expiry_from_api), Field("global_permissions", decode=lambda value: value or []))
+APIKEY_FIELDS = tuple(Field(key) for key in ("id", "user_id", "rbac_id", "created_at", "updated_at")) + (
+    KEY_OBJECT_OPTIONS + (Field("global_permissions", decode=lambda value: value or []),))
 
 
 def apikey_from_api(data, hashed=None):
@@ -97,31 +117,24 @@ class ApiKey(Resource):
                                   "keys",
         "invalid_expiration_date": "Capgo refuses expires_at {expires_at}: it must be a valid date in the future",
     }
-    managed = ("name", "expires_at", "hashed", "bindings")
+    managed = managed_of(APIKEY_OPTIONS)
     secret_fields = ("key",)
-    export_options = ("expires_at",)  # not the bindings (Capgo cannot read them back)
+    export_options = exported_of(APIKEY_OPTIONS)
+    create_defaults = create_defaults_of(APIKEY_OPTIONS)
     # app_id may also be the app's UUID here (with org_id): checked in validate().
     checked_identifiers = ("org_id",)
 
     argument_spec = dict(
         id=dict(type="int"),
-        name=dict(type="str"),
         state=state_option(),
-        bindings=dict(type="list", elements="dict", options=dict(
-            role=dict(type="str", required=True, choices=ROLES),
-            org_id=dict(type="str"),
-            app_id=dict(type="str"),
-            channel_id=dict(type="int"),
-        )),
         mode=dict(type="str", choices=["read", "upload", "write", "all"]),
         org_id=dict(type="str"),
         app_id=dict(type="str"),
         update_bindings=dict(type="bool", default=False),
-        expires_at=dict(type="raw", default=UNCHANGED),
-        hashed=dict(type="bool"),
         regenerate=dict(type="bool", default=False),
         lookup_api_key=dict(type="str", no_log=True, env=["CAPGO_LOOKUP_API_KEY"]),
         session_token=dict(type="str", no_log=True, env=["CAPGO_SESSION_TOKEN"]),
+        **argument_spec_of(APIKEY_OPTIONS)
     )
     module_kwargs = dict(
         required_one_of=[("id", "name")],

@@ -8,7 +8,18 @@ import re
 
 from ansible_collections.capgo.cloud.plugins.module_utils import _upload
 from ansible_collections.capgo.cloud.plugins.module_utils._native import NativeError, read_project
-from ansible_collections.capgo.cloud.plugins.module_utils._engine import AppResource, Field, Resource, from_api, state_option
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
+    AppResource,
+    Field,
+    Option,
+    Resource,
+    argument_spec_of,
+    create_defaults_of,
+    exported_of,
+    from_api,
+    managed_of,
+    state_option,
+)
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
 from ansible_collections.capgo.cloud.plugins.module_utils._channel import channel_bundle_ids, list_channels
 from ansible_collections.capgo.cloud.plugins.module_utils._time import parse_time
@@ -17,21 +28,34 @@ SEMVER_RE = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
     r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$")
-IMMUTABLE = ("external_url", "checksum", "session_key", "key_id")
-METADATA = ("link", "comment")
-NEW_BUNDLE = {
-    "id": None, "key_id": None, "session_key": None, "link": None, "comment": None,
-    "storage_provider": "external", "min_update_version": None, "native_packages": None, "manifest_count": 0,
-    "cli_version": None, "owner_org": None, "user_id": None, "created_at": None, "updated_at": None,
-}
+# The bundle's managed options, each once: its content, fixed once registered (``session_key``, a
+# secret, is in a row only from the APIs that send it, and never exported), and its metadata.
+SESSION_KEY = Option("session_key", dict(type="str", no_log=True), new=None, export=False)
+IMMUTABLE_OPTIONS = (
+    Option("external_url", dict(type="str")),
+    Option("checksum", dict(type="str")),
+    SESSION_KEY,
+    Option("key_id", dict(type="str", no_log=False), new=None),
+)
+METADATA_OPTIONS = (
+    Option("link", dict(type="str"), new=None),
+    Option("comment", dict(type="str"), new=None),
+)
+BUNDLE_OPTIONS = IMMUTABLE_OPTIONS + METADATA_OPTIONS
+IMMUTABLE = managed_of(IMMUTABLE_OPTIONS)
+METADATA = managed_of(METADATA_OPTIONS)
+NEW_BUNDLE = dict(
+    create_defaults_of(BUNDLE_OPTIONS), id=None, storage_provider="external", min_update_version=None,
+    native_packages=None, manifest_count=0, cli_version=None, owner_org=None, user_id=None, created_at=None,
+    updated_at=None)
 DELETE_REFUSED = ("this API key may not delete bundles of app {app_id} (needs bundle.delete: the app_admin or "
                   "org_super_admin role; org_admin and keys migrated from the write mode do not have it)")
 
 # A bundle row, returned as it is (snake_case on the wire already) but ``name`` as ``version``.
-BUNDLE_FIELDS = tuple(Field(key) for key in (
-    "id", "app_id", "external_url", "checksum", "key_id", "link", "comment", "storage_provider",
-    "min_update_version", "native_packages", "manifest_count", "cli_version", "owner_org", "user_id", "created_at",
-    "updated_at")) + (Field("version", "name"),)
+BUNDLE_FIELDS = (Field("id"), Field("app_id")) + tuple(o for o in BUNDLE_OPTIONS if o is not SESSION_KEY) + tuple(
+    Field(key) for key in ("storage_provider", "min_update_version", "native_packages", "manifest_count",
+                           "cli_version", "owner_org", "user_id", "created_at", "updated_at")) + (
+    Field("version", "name"),)
 
 
 def bundle_from_api(data):
@@ -132,8 +156,8 @@ class Bundle(AppResource, Resource):
         "cannot_delete_linked_version": "a channel started serving the bundle while this task ran; point it at "
                                         "another bundle first",
     })
-    managed = IMMUTABLE + METADATA
-    export_options = tuple(o for o in managed if o != "session_key")  # not the secret
+    managed = managed_of(BUNDLE_OPTIONS)
+    export_options = exported_of(BUNDLE_OPTIONS)
     secret_fields = ("session_key",)
     create_required = ("external_url", "checksum")
     create_defaults = NEW_BUNDLE
@@ -142,12 +166,9 @@ class Bundle(AppResource, Resource):
         app_id=dict(type="str", required=True),
         version=dict(type="str", aliases=["name"]),
         state=state_option(),
-        external_url=dict(type="str"),
-        checksum=dict(type="str"),
-        session_key=dict(type="str", no_log=True),
-        key_id=dict(type="str", no_log=False),
-        link=dict(type="str"),
-        comment=dict(type="str"),
+        **argument_spec_of(BUNDLE_OPTIONS),
+        # Behaviour, not managed fields: the cleanup (keep, major), the hosted upload (src ... code_check;
+        # min_update_version is written on its version row, compared by hosted_existing), native (project).
         keep=dict(type="int", no_log=False),
         major=dict(type="int"),
         src=dict(type="path"),

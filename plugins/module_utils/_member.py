@@ -3,7 +3,16 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The member resource of capgo.cloud (module ``capgo_member``): its declaration and its special rules."""
 
-from ansible_collections.capgo.cloud.plugins.module_utils._engine import Resource, is_email, state_option
+from ansible_collections.capgo.cloud.plugins.module_utils._engine import (
+    Option,
+    Resource,
+    argument_spec_of,
+    create_defaults_of,
+    exported_of,
+    is_email,
+    managed_of,
+    state_option,
+)
 from ansible_collections.capgo.cloud.plugins.module_utils._client import CapgoAPIError
 
 ORG_ROLES = ("org_member", "org_billing_admin", "org_admin", "org_super_admin")
@@ -15,6 +24,12 @@ LEGACY_ROLES = {
     "admin": "org_admin",
     "super_admin": "org_super_admin",
 }
+
+
+# The member's managed option, once (``pending``, read only, is managed too: it shows in the diff).
+MEMBER_OPTIONS = (
+    Option("role", dict(type="str", choices=list(ORG_ROLES) + list(LEGACY_ROLES))),
+)
 
 
 def map_role(role):
@@ -63,13 +78,14 @@ class Member(Resource):
     kind = "members"
     scope_options = ("org_id",)
     identity_options = ("org_id", "email")
-    managed = ("role", "pending")
-    export_options = ("role",)
+    managed = managed_of(MEMBER_OPTIONS) + ("pending",)
+    export_options = exported_of(MEMBER_OPTIONS)
+    create_defaults = create_defaults_of(MEMBER_OPTIONS)
 
     argument_spec = dict(
         org_id=dict(type="str", required=True),
         email=dict(type="str", required=True),
-        role=dict(type="str", choices=list(ORG_ROLES) + list(LEGACY_ROLES)),
+        **argument_spec_of(MEMBER_OPTIONS),
         reinvite=dict(type="bool", default=False),
         state=state_option(),
     )
