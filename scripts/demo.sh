@@ -7,6 +7,7 @@
 #
 # The playbooks get the connection through the modules' environment fallbacks:
 #   CAPGO_API_URL        the emulator's URL
+#   CAPGO_FILES_URL      the same URL (its files service receives uploads)
 #   CAPGO_API_KEY        the seed's admin API key (org_super_admin on "Demo org")
 # and, for examples that need a logged-in user (e.g. creating API keys):
 #   CAPGO_SESSION_TOKEN  the admin's session token; read it with lookup('env', ...)
@@ -20,7 +21,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 CORE=2.19
 SEED_REL=examples/seed.yml
 
-unset CAPGO_API_KEY CAPGO_TOKEN CAPGO_API_URL CAPGO_TIMEOUT CAPGO_RETRIES CAPGO_VALIDATE_CERTS CAPGO_CA_PATH
+unset CAPGO_API_KEY CAPGO_TOKEN CAPGO_API_URL CAPGO_FILES_URL CAPGO_ENCRYPTION_KEY CAPGO_TIMEOUT CAPGO_RETRIES CAPGO_VALIDATE_CERTS CAPGO_CA_PATH
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 
 cleanup() {
@@ -87,7 +88,8 @@ tokens = {u['email']: u.get('session_token') for u in seed.get('users') or []}
 print(key, tokens.get(owner) or '-')
 EOF
 )
-export CAPGO_API_URL CAPGO_API_KEY CAPGO_SESSION_TOKEN
+CAPGO_FILES_URL=$EMU_URL  # the emulator's files service (uploads) is at the API's origin
+export CAPGO_API_URL CAPGO_FILES_URL CAPGO_API_KEY CAPGO_SESSION_TOKEN
 [[ -n "$CAPGO_API_KEY" ]] || die "$SEED_REL has no API key"
 
 reset_emulator() {
