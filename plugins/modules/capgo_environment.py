@@ -86,7 +86,7 @@ options:
         or O(capgo.cloud.capgo_bundle#module:encryption_key_content),
         O(capgo.cloud.capgo_bundle#module:min_update_version)); the uploads of all apps run
         concurrently, at most O(parallel) at a time. Encrypting needs the Python library
-        C(cryptography): without it, the module fails before any request.
+        C(cryptography); without it, the module fails before any request.
       - C(devices) is a list of the options of M(capgo.cloud.capgo_device) without
         O(capgo.cloud.capgo_device#module:app_id).
       - C(keep_bundles) (an integer) keeps the newest N bundles and deletes the others, as
