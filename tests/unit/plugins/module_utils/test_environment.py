@@ -423,6 +423,8 @@ def test_the_module_says_whether_its_result_is_a_plan(monkeypatch):
                                        check_mode=check_mode)
         assert result.get("failed") is None and result["changed"] is False
         assert result["check_mode"] is check_mode
+
+
 def test_listings_of_a_levels_scopes_run_in_the_pool(backend):
     """Four apps of five channels each, parallel=4: the four channel listings run at once, not one
     scope after the other while the level's workers wait on the same scope."""
