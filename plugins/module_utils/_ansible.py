@@ -164,6 +164,11 @@ def run_environment():
     organization, sections, errors = environment_items(module)
     if errors:
         module.fail_json(msg="\n".join(errors), changed=False)
+    # The libraries an item needs (cryptography for an encrypted hosted bundle), as its module reports them.
+    for kind, items in sections.items():
+        missing = getattr(_environment.KINDS[kind], "missing_libraries", None)
+        for library, error in (problem for params in items for problem in (missing(params) if missing else ())):
+            module.fail_json(msg=missing_required_lib(library), exception=error, changed=False)
     engine = new_engine(module)
     env = _environment.Environment(engine, organization, sections, purge=module.params["purge"],
                                    parallel=module.params["parallel"])

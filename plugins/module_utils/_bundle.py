@@ -523,6 +523,10 @@ class Bundle(AppResource, Resource):
         if before is not None and before.get("storage_provider") != "r2-direct":
             return self.hosted_existing(up, before)
         self.result["changed"] = True
+        if self.check_mode and self.known_absent:
+            # its app is only predicted (capgo_environment's plan): no upload config or policy to read yet
+            self.prediction = self.hosted_prediction(before)
+            return self.prediction
         up.configure(user=not self.check_mode)
         self.check_policy(up)
         self.prediction = self.hosted_prediction(before)

@@ -81,7 +81,12 @@ options:
         the check-mode plan, unless it sets
         O(capgo.cloud.capgo_channel#module:native_compatibility) to V(warn) or V(ignore).
       - C(bundles) is a list of the options of M(capgo.cloud.capgo_bundle) without
-        O(capgo.cloud.capgo_bundle#module:app_id).
+        O(capgo.cloud.capgo_bundle#module:app_id). A bundle hosted by Capgo is uploaded from
+        O(capgo.cloud.capgo_bundle#module:src) (with O(capgo.cloud.capgo_bundle#module:encryption_key)
+        or O(capgo.cloud.capgo_bundle#module:encryption_key_content),
+        O(capgo.cloud.capgo_bundle#module:min_update_version)); the uploads of all apps run
+        concurrently, at most O(parallel) at a time. Encrypting needs the Python library
+        C(cryptography); without it, the module fails before any request.
       - C(devices) is a list of the options of M(capgo.cloud.capgo_device) without
         O(capgo.cloud.capgo_device#module:app_id).
       - C(keep_bundles) (an integer) keeps the newest N bundles and deletes the others, as
@@ -149,7 +154,10 @@ EXAMPLES = r"""
         retention_days: 30
         bundles:
           - version: 1.4.2
-            external_url: https://cdn.example.com/com.example.app/1.4.2.zip
+            src: dist/
+            encryption_key: .capgo_key_v2
+          - version: 1.4.1
+            external_url: https://cdn.example.com/com.example.app/1.4.1.zip
             checksum: "{{ bundle_sha256 }}"
         channels:
           - channel: production

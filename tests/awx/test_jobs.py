@@ -56,8 +56,10 @@ def bundles(state, app_id):
 
 
 class Job:
-    def __init__(self, name, playbook, extravars, verify, hosts=None, forks=None, seed=None, inventory=None):
+    def __init__(self, name, playbook, extravars, verify, hosts=None, forks=None, seed=None, inventory=None,
+                 encryption_key=False):
         self.name = name
+        self.encryption_key = encryption_key  # the "Capgo bundle encryption key" credential is attached too
         self.inventory = inventory  # {file name: content} of the inventory directory, instead of hosts
         self.playbook = playbook
         self.extravars = extravars
@@ -94,6 +96,28 @@ def verify_rollout(state):
 
 def verify_promote(state):
     assert channel(state, APP, "production")["version"] == "1.1.0"  # what beta serves
+
+
+KEY_PEM = os.path.join(os.path.dirname(__file__), "..", "unit", "plugins", "module_utils", "fixtures", "capgo_key_v2.pem")
+
+
+def hosted_release_vars(tmp):
+    """A built app on the execution node, uploaded to Capgo's storage (the survey's capgo_release_src)."""
+    dist = os.path.join(tmp, "dist")
+    os.makedirs(os.path.join(dist, "js"), exist_ok=True)
+    with open(os.path.join(dist, "index.html"), "w") as handle:
+        handle.write("<html></html>\n")
+    with open(os.path.join(dist, "js", "app.js"), "w") as handle:
+        handle.write("CapacitorUpdater.notifyAppReady();\n")
+    return {"capgo_release_app_id": APP, "capgo_release_channel": "beta", "capgo_release_version": "1.4.0",
+            "capgo_release_src": dist}
+
+
+def verify_hosted_release(state):
+    assert channel(state, APP, "beta")["version"] == "1.4.0"
+    [bundle] = [b for b in state["bundles"] if b["app_id"] == APP and b["name"] == "1.4.0"]
+    assert bundle["storage_provider"] == "r2"
+    assert bundle["session_key"]  # encrypted with the key the credential injected
 
 
 def two_apps(seed):
@@ -141,9 +165,23 @@ JOBS = [
                        "capgo_release_url": "https://cdn.example.com/com.demo.two/2.0.0.zip",
                        "capgo_release_checksum": CHECKSUM}},
         forks=2, seed=two_apps),
+    Job("release-hosted-encrypted", "release.yml", hosted_release_vars, verify_hosted_release, encryption_key=True),
     Job("report", "report.yml", report_vars, None),
     Job("environment", "environment.yml", {"capgo_environment": ENVIRONMENT}, verify_environment),
 ]
+
+
+def key_credential_env(root, pdd, private_key):
+    """What the controller does for a "Capgo bundle encryption key" credential: the file, then the env."""
+    with open(os.path.join(root, "extensions", "awx", "credential_type_encryption_key.yml")) as handle:
+        credential_type = yaml.load(handle, Loader=_Loader)  # nosec - SafeLoader subclass
+    env = SandboxedEnvironment()
+    path = os.path.join(pdd, "env", "capgo_key")
+    with open(path, "w") as handle:
+        handle.write(env.from_string(credential_type["injectors"]["file"]["template"]).render(private_key=private_key))
+    os.chmod(path, 0o600)
+    return {name: env.from_string(template).render(private_key=private_key, tower={"filename": path})
+            for name, template in credential_type["injectors"]["env"].items()}
 
 
 def credential_env(root, inputs):
@@ -175,7 +213,11 @@ class Runner:
         envvars = {}
         if credential:
             envvars.update(credential_env(self.root, {"api_key": API_KEY, "api_url": self.emulator.url,
+                                                      "files_url": self.emulator.url,
                                                       "session_token": SESSION_TOKEN}))
+        if job.encryption_key:
+            with open(KEY_PEM) as handle:
+                envvars.update(key_credential_env(self.root, pdd, handle.read()))
         envvars.update({
             "ANSIBLE_COLLECTIONS_PATH": self.collections_path,
             "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
@@ -305,6 +347,9 @@ def test_job(job, runner, emulator, tmp_path):
     assert converged.writes == []
 
     secrets = secrets_of(emulator.state())
+    if job.encryption_key:
+        with open(KEY_PEM) as handle:  # a line of the private key's body
+            secrets.append(handle.read().splitlines()[5])
     for run in runs:
         assert run.leaks(secrets) == []
         assert os.listdir(os.path.join(run.artifacts, "job_events"))

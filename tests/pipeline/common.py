@@ -34,8 +34,9 @@ NEW_PYTHON_FROM = (2, 20)
 VENV_FORMAT = "2"
 
 # The settings of the modules' fallbacks: a developer's own must not leak into tests.
-CAPGO_VARS = ("CAPGO_API_KEY", "CAPGO_TOKEN", "CAPGO_API_URL", "CAPGO_TIMEOUT", "CAPGO_RETRIES",
-              "CAPGO_VALIDATE_CERTS", "CAPGO_CA_PATH", "CAPGO_SESSION_TOKEN", "CAPGO_LOOKUP_API_KEY")
+CAPGO_VARS = ("CAPGO_API_KEY", "CAPGO_TOKEN", "CAPGO_API_URL", "CAPGO_FILES_URL", "CAPGO_ENCRYPTION_KEY",
+              "CAPGO_TIMEOUT", "CAPGO_RETRIES", "CAPGO_VALIDATE_CERTS", "CAPGO_CA_PATH", "CAPGO_SESSION_TOKEN",
+              "CAPGO_LOOKUP_API_KEY")
 
 
 def setup_environment(environ=None):

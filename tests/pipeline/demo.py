@@ -4,8 +4,8 @@ start the Capgo API emulator with examples/seed.yml, and run every examples/*.ym
 against it. The first run must succeed; the second must succeed and report changed=0 for every
 host. The emulator is reset to the seed before each playbook.
 
-The playbooks get the connection through the modules' environment fallbacks: CAPGO_API_URL
-(the emulator), CAPGO_API_KEY (the seed's admin key, org_super_admin on "Demo org") and
+The playbooks get the connection through the modules' environment fallbacks: CAPGO_API_URL and
+CAPGO_FILES_URL (the emulator), CAPGO_API_KEY (the seed's admin key, org_super_admin on "Demo org") and
 CAPGO_SESSION_TOKEN (its owner's session token).
 
 Knobs: EXAMPLES="examples/channel.yml ..." (default: all), CORE=2.19 (the ansible-core venv).
@@ -87,7 +87,8 @@ def main():
     key, token = checks.seed_identities(seed_path)
     results = []
     with emulator.running(os.path.join(work, "emulator"), seed=seed_path, python=emu_python) as emu:
-        env.update(CAPGO_API_URL=emu.url, CAPGO_API_KEY=key, CAPGO_SESSION_TOKEN=token or "-")
+        # the emulator's files service (uploads) is at the API's origin
+        env.update(CAPGO_API_URL=emu.url, CAPGO_FILES_URL=emu.url, CAPGO_API_KEY=key, CAPGO_SESSION_TOKEN=token or "-")
         for playbook in playbooks:
             name = os.path.splitext(os.path.basename(playbook))[0]
             note = "second run changed=0"

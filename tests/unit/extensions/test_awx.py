@@ -141,11 +141,47 @@ def test_all_inputs_are_passed_through():
                    "CAPGO_FILES_URL": "https://files.capgo.example.com", "CAPGO_SESSION_TOKEN": "jwt-1"}
 
 
-def test_aap_configuration_has_the_same_credential_type():
+def test_aap_configuration_has_the_same_credential_types():
     types = load(AWX, "aap_configuration", "credential_types.yml")["controller_credential_types"]
-    assert types == [CREDENTIAL_TYPE]
+    assert types == [CREDENTIAL_TYPE, KEY_TYPE]
     credentials = load(AWX, "aap_configuration", "credential_types.yml")["controller_credentials"]
-    assert [c["credential_type"] for c in credentials] == ["Capgo Cloud"]
+    assert [c["credential_type"] for c in credentials] == ["Capgo Cloud", "Capgo bundle encryption key"]
+
+
+# -- the "Capgo bundle encryption key" credential type --------------------------------------
+
+KEY_TYPE = load(AWX, "credential_type_encryption_key.yml")
+
+
+def test_encryption_key_type_injects_the_key_as_a_file_and_its_path():
+    assert KEY_TYPE["name"] == "Capgo bundle encryption key" and KEY_TYPE["kind"] == "cloud"
+    [field] = KEY_TYPE["inputs"]["fields"]
+    assert field["id"] == "private_key" and field["secret"] is True and field["multiline"] is True
+    assert KEY_TYPE["inputs"]["required"] == ["private_key"]
+    env = SandboxedEnvironment()
+    pem = "-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\n"
+    # the controller renders the file from the inputs, then the env with tower.filename = its path
+    assert env.from_string(KEY_TYPE["injectors"]["file"]["template"]).render(private_key=pem) == pem
+    assert sorted(KEY_TYPE["injectors"]["env"]) == ["CAPGO_ENCRYPTION_KEY"]
+    rendered = env.from_string(KEY_TYPE["injectors"]["env"]["CAPGO_ENCRYPTION_KEY"]).render(
+        private_key=pem, tower={"filename": "/tmp/awx_1/tmpkey"})
+    assert rendered == "/tmp/awx_1/tmpkey"
+
+
+def test_encryption_key_path_is_the_fallback_of_encryption_key():
+    """CAPGO_ENCRYPTION_KEY is what capgo_bundle's encryption_key reads when it is not set, and documents."""
+    from ansible_collections.capgo.cloud.plugins.module_utils._bundle import Bundle
+    assert Bundle.argument_spec["encryption_key"]["env"] == ["CAPGO_ENCRYPTION_KEY"]
+    assert Bundle.argument_spec["encryption_key"]["type"] == "path"
+    assert "CAPGO_ENCRYPTION_KEY" in env_documented()
+
+
+def test_release_template_takes_a_hosted_bundle_and_the_key_at_launch():
+    [release] = [t for t in TEMPLATES if t["playbook"] == "release.yml"]
+    variables = [q["variable"] for q in release["survey_spec"]["spec"]]
+    assert "capgo_release_src" in variables
+    assert variables.index("capgo_release_src") < variables.index("capgo_release_url")  # hosted first
+    assert release["ask_credential_on_launch"] is True
 
 
 TEMPLATES = load(AWX, "aap_configuration", "job_templates.yml")["controller_templates"]

@@ -464,3 +464,24 @@ def test_listings_of_a_levels_scopes_run_in_the_pool(backend):
     backend.calls[:] = []
     apply(org=org, sections=sections, parallel=1)
     assert probe["peak"] == 1 and backend.calls.count("GET /fake/channels") == 4
+
+
+def test_an_encrypted_hosted_bundle_item_without_cryptography_fails_before_any_request(monkeypatch, tmp_path):
+    """The item goes through the environment, not capgo_bundle's main(): the same missing-library message."""
+    from ansible_collections.capgo.cloud.plugins.module_utils import _upload
+
+    def missing():
+        raise ImportError("No module named 'cryptography'")
+    monkeypatch.setattr(_upload, "import_cryptography", missing)
+    (tmp_path / "index.html").write_text(u"<html></html>")
+    (tmp_path / "app.js").write_text(u"CapacitorUpdater.notifyAppReady();")
+    key = tmp_path / "key.pem"
+    key.write_text(u"not read: the library check comes first")
+    bundles = [{"version": "1.0.0", "src": str(tmp_path)},
+               {"version": "1.0.1", "src": str(tmp_path), "encryption_key": str(key), "min_update_version": "1.0.0"}]
+    with responses.RequestsMock() as rsps:  # any request fails the test
+        result, _warnings = run_module(monkeypatch, capgo_environment.main, {
+            "organization": {"org_id": ORG}, "apps": [{"app_id": "com.example.app", "bundles": bundles}]})
+        assert len(rsps.calls) == 0
+    assert result["failed"] is True and result["changed"] is False
+    assert "Failed to import the required Python library (cryptography)" in result["msg"]
