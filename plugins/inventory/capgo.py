@@ -79,6 +79,7 @@ EXAMPLES = r"""
 # capgo.yml: every app the key (CAPGO_API_KEY) can see, with its channels
 plugin: capgo.cloud.capgo
 
+---
 # capgo.yml: the apps of one organization, with their bundles too, grouped by the
 # bundle the production channel serves (group bundle_1_2_0, say)
 plugin: capgo.cloud.capgo
