@@ -225,7 +225,8 @@ def test_compose_groups_keyed_groups(tmp_path, api):
     })
     hv = hostvars(inv, "com.demo.app")
     assert hv["app_name"] == "Demo app"
-    assert hv["channel_count"] == 2
+    # ansible-core 2.19 and later keep the template's native type; older cores render it as text
+    assert hv["channel_count"] == 2 or hv["channel_count"] == "2"
     assert group_hosts(inv, "with_beta") == ["com.demo.app"]
     assert group_hosts(inv, "retention_30") == ["com.demo.app"]
     assert group_hosts(inv, "retention_1") == ["com.demo.two"]
