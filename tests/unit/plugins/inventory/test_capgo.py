@@ -19,10 +19,12 @@ from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import inventory_loader
+from ansible.release import __version__ as ANSIBLE_VERSION
 
 from ansible_collections.capgo.cloud.plugins.module_utils._inventory import org_group
 
 URL = "https://capgo.test"
+CORE = tuple(int(part) for part in ANSIBLE_VERSION.split(".")[:2])
 KEY = "0f9e8d7c-6b5a-4f3e-9d2c-1b0a9f8e7d6c"
 ORG1 = "046a36ac-e03c-4590-9257-bd6c9dba9ee8"
 ORG2 = "34a8c55d-2d0f-4652-a43f-684c7a9403ac"
@@ -226,7 +228,7 @@ def test_compose_groups_keyed_groups(tmp_path, api):
     hv = hostvars(inv, "com.demo.app")
     assert hv["app_name"] == "Demo app"
     # ansible-core 2.19 and later keep the template's native type; older cores render it as text
-    assert hv["channel_count"] == 2 or hv["channel_count"] == "2"
+    assert hv["channel_count"] == (2 if CORE >= (2, 19) else "2")
     assert group_hosts(inv, "with_beta") == ["com.demo.app"]
     assert group_hosts(inv, "retention_30") == ["com.demo.app"]
     assert group_hosts(inv, "retention_1") == ["com.demo.two"]
