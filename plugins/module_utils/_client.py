@@ -16,6 +16,7 @@ import random
 import re
 import threading
 import time
+from urllib.parse import urlsplit
 
 try:
     import requests
@@ -337,54 +338,47 @@ class CapgoClient:
         return CapgoAPIError(response.status_code, "http_%d" % response.status_code,
                              text or (response.reason or ""), None, method, path, retry_after)
 
-    def _transport_error(self, exc, sent, reason, method, path):
-        """The CapgoAPIError of a request that got no answer, with its explaining ``hint``."""
+    def _transport_error(self, exc, sent, reason, method, path, base=None):
+        """The CapgoAPIError of a request to ``base`` (default: api_url) that got no answer, with its
+        explaining ``hint``."""
+        base = base or self.api_url
         if not sent:
-            code, text = "connection_error", "cannot reach %s: %s" % (self.api_url, reason)
+            code, text = "connection_error", "cannot reach %s: %s" % (base, reason)
         else:
             code = "write_answer_lost" if method in WRITE_METHODS else "no_answer"
-            text = "no answer from %s: %s" % (self.api_url, reason)
+            text = "no answer from %s: %s" % (base, reason)
         err = CapgoAPIError(None, code, text, None, method, path)
-        err.hint = transport_hint(code, method, path, self.api_url, timeout=self.timeout,
+        err.hint = transport_hint(code, method, path, base, timeout=self.timeout,
                                   timed_out=isinstance(exc, requests.exceptions.Timeout),
                                   tls=isinstance(exc, requests.exceptions.SSLError))
         return err
 
     # -- requests --------------------------------------------------------
 
-    def note_request(self, method, path):
-        """Count one request sent with the session outside ``request()`` (an upload's) and name it
-        as this thread's last request."""
-        _THIS_THREAD.request = (method, path)
-        with self._count_lock:
-            self._request_count += 1
+    def exchange(self, method, url, path, idempotent, params=None, data=None, headers=None, ok=None,
+                 allow_redirects=True):
+        """One HTTP exchange with this client's session, timeout, TLS settings and retries: the
+        response once it is an answer in ``ok`` (default: any status below 400), or the last refused
+        one when retrying no longer helps. Every caller (the API, and an upload's PostgREST and files
+        service requests) shares the retry rules, ``Retry-After`` and a 429's pause of every thread.
 
-    def request(self, method, path, params=None, body=None, idempotent=None):
-        """Send one API request, retrying what may be retried; return the decoded JSON body.
-
-        ``idempotent`` overrides the default per method (GET/PUT/DELETE are, POST is not).
-        A 429 is retried for every method (Capgo refused it before doing anything).
-        401 is never retried: Capgo locks an address out after 20 failed authentications.
+        ``path`` names the request in errors; ``data`` may be a callable that makes the body anew for
+        each attempt (a chunk of a file). A request that got no answer raises ``CapgoAPIError``
+        (``connection_error``, ``no_answer`` or ``write_answer_lost``, with its ``hint``).
         """
-        method = method.upper()
-        if idempotent is None:
-            idempotent = method in IDEMPOTENT_METHODS
-        url = self.api_url + path
         _THIS_THREAD.request = (method, path)
-        data = None
-        headers = {}
-        if body is not None:
-            data = json.dumps(body)
-            headers["content-type"] = "application/json"
+        base = "%s://%s" % tuple(urlsplit(url)[:2])
         waited = 0.0
         attempt = 0
         while True:
             self.hold()
             with self._count_lock:
                 self._request_count += 1
+            payload = data() if callable(data) else data
             try:
-                response = self.session.request(method, url, params=params, data=data, headers=headers,
-                                                timeout=self.timeout, verify=self.verify)
+                response = self.session.request(method, url, params=params, data=payload, headers=headers,
+                                                timeout=self.timeout, verify=self.verify,
+                                                allow_redirects=allow_redirects)
             except requests.exceptions.RequestException as exc:
                 sent = _sent(exc)
                 # Only a network that may recover is worth a retry (not a bad URL, header or certificate);
@@ -402,14 +396,16 @@ class CapgoClient:
                                   % (method, path, attempt, self.retries, delay, reason))
                         self.sleep(delay)
                         continue
-                raise self._transport_error(exc, sent, reason, method, path)
-            body_out = self._parse(response)
+                raise self._transport_error(exc, sent, reason, method, path, base)
+            finally:
+                if hasattr(payload, "close"):
+                    payload.close()
             status = response.status_code
-            if status < 400:
-                return body_out
-            err = self._error(response, body_out, method, path)
+            if (ok is None and status < 400) or (ok is not None and status in ok):
+                return response
             if status in RETRY_STATUSES and (idempotent or status == 429) and attempt < self.retries:
-                delay = err.retry_after if err.retry_after is not None else _retry_after_seconds(response, body_out)
+                body = self._parse(response)
+                delay = _retry_after_seconds(response, body)
                 if delay is None:
                     delay = self._backoff(attempt)
                 else:
@@ -417,14 +413,37 @@ class CapgoClient:
                 if waited + delay <= RETRY_WAIT_BUDGET:
                     attempt += 1
                     waited += delay
+                    code = body.get("error") if isinstance(body, dict) and body.get("error") else "http_%d" % status
                     self.warn("Retrying %s %s after HTTP %d %s (attempt %d of %d, waiting %.1f s)"
-                              % (method, path, status, err.error, attempt, self.retries, delay))
+                              % (method, path, status, self.scrub("%s" % code), attempt, self.retries, delay))
                     if status == 429:
                         self.pause(delay)  # the other threads' requests wait too (hold)
                     else:
                         self.sleep(delay)
                     continue
-            raise err
+            return response
+
+    def request(self, method, path, params=None, body=None, idempotent=None):
+        """Send one API request, retrying what may be retried; return the decoded JSON body.
+
+        ``idempotent`` overrides the default per method (GET/PUT/DELETE are, POST is not).
+        A 429 is retried for every method (Capgo refused it before doing anything).
+        401 is never retried: Capgo locks an address out after 20 failed authentications.
+        """
+        method = method.upper()
+        if idempotent is None:
+            idempotent = method in IDEMPOTENT_METHODS
+        data = None
+        headers = {}
+        if body is not None:
+            data = json.dumps(body)
+            headers["content-type"] = "application/json"
+        response = self.exchange(method, self.api_url + path, path, idempotent, params=params, data=data,
+                                 headers=headers)
+        body_out = self._parse(response)
+        if response.status_code < 400:
+            return body_out
+        raise self._error(response, body_out, method, path)
 
     def get(self, path, params=None):
         return self.request("GET", path, params=params)

@@ -26,14 +26,7 @@ import zipfile
 
 from urllib.parse import urljoin, urlsplit
 
-from ansible_collections.capgo.cloud.plugins.module_utils._client import (
-    DEFAULT_FILES_URL,
-    RETRY_STATUSES,
-    RETRY_WAIT_BUDGET,
-    CapgoAPIError,
-    _sent,
-    requests,
-)
+from ansible_collections.capgo.cloud.plugins.module_utils._client import DEFAULT_FILES_URL, CapgoAPIError
 
 TUS_VERSION = "1.0.0"
 # The CLI's defaults when /files/config does not answer; our chunks stay small, so that a
@@ -478,7 +471,6 @@ class HostedUpload:
         self.user_id = None
         self.owner_org = None
         self.files = None
-        self.requests = 0
 
     # -- transport -------------------------------------------------------
 
@@ -502,51 +494,21 @@ class HostedUpload:
             write = method not in ("GET", "HEAD")
         if write:
             self.on_write()
-        waited = 0.0
-        attempt = 0
-        while True:
-            payload = data() if callable(data) else data
-            self.requests += 1
-            client.note_request(method, path)
-            try:
-                response = client.session.request(method, url, params=params, data=payload, headers=headers,
-                                                  timeout=client.timeout, verify=client.verify,
-                                                  allow_redirects=False)
-            except requests.exceptions.RequestException as exc:
-                sent = _sent(exc)
-                transient = isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)) \
-                    and not isinstance(exc, requests.exceptions.SSLError)
-                reason = client.scrub("%s: %s" % (exc.__class__.__name__, exc))
-                if transient and (idempotent or not sent) and attempt < client.retries:
-                    delay = client._backoff(attempt)
-                    if waited + delay <= RETRY_WAIT_BUDGET:
-                        attempt += 1
-                        waited += delay
-                        client.warn("Retrying %s %s after a connection error (attempt %d of %d, waiting %.1f s): %s"
-                                    % (method, path, attempt, client.retries, delay, reason))
-                        client.sleep(delay)
-                        continue
-                code = "connection_error" if not sent else ("write_answer_lost" if method != "GET" else "no_answer")
-                if isinstance(exc, requests.exceptions.SSLError):
-                    reason += " (for a private CA set ca_path; validate_certs: false skips the check)"
-                raise UploadError(step, None, code, reason, method, path)
-            finally:
-                if hasattr(payload, "close"):
-                    payload.close()
-            status = response.status_code
-            if (ok is None and status < 400) or (ok is not None and status in ok):
-                return response
-            code, message = _answer(response)
-            if status in RETRY_STATUSES and (idempotent or status == 429) and attempt < client.retries:
-                delay = client._backoff(attempt)
-                if waited + delay <= RETRY_WAIT_BUDGET:
-                    attempt += 1
-                    waited += delay
-                    client.warn("Retrying %s %s after HTTP %d %s (attempt %d of %d, waiting %.1f s)"
-                                % (method, path, status, code, attempt, client.retries, delay))
-                    client.sleep(delay)
-                    continue
-            raise UploadError(step, status, client.scrub(code), client.scrub(message), method, path)
+        try:
+            response = client.exchange(method, url, path, idempotent, params=params, data=data, headers=headers,
+                                       ok=ok, allow_redirects=False)
+        except UploadError:
+            raise
+        except CapgoAPIError as err:  # no answer
+            reason = err.message
+            if err.error == "connection_error" and "SSLError" in reason:
+                reason += " (for a private CA set ca_path; validate_certs: false skips the check)"
+            raise UploadError(step, None, err.error, reason, method, path)
+        status = response.status_code
+        if (ok is None and status < 400) or (ok is not None and status in ok):
+            return response
+        code, message = _answer(response)
+        raise UploadError(step, status, client.scrub(code), client.scrub(message), method, path)
 
     @staticmethod
     def json_of(step, response, method, path):
