@@ -207,7 +207,7 @@ def main():
     try:
         dist = os.path.join(work, "app", "dist")
         raw = generate_app(dist, args.files, args.mb)
-        nfiles = sum(len(f) for _, _, f in os.walk(dist))
+        nfiles = sum(len(names) for dummy_root, dummy_dirs, names in os.walk(dist))
         write_project(os.path.join(work, "app"), emu.url, dist)
         play = Playbook(work, args.ansible_python, emu.url)
         cli_env = dict(os.environ, CI="1", NO_COLOR="1", HOME=os.path.join(work, "app", "home"))

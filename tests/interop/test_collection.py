@@ -83,8 +83,8 @@ def test_the_collection_converges_on_what_the_cli_uploaded(project, emu, collect
 # -- (b) the collection uploads, the CLI lists, decrypts and serves it ------------------------------
 
 @pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
-def test_the_cli_lists_decrypts_and_serves_what_the_collection_uploaded(project, emu, collection, encrypted,
-                                                                         tmp_path):
+def test_the_cli_lists_decrypts_and_serves_what_the_collection_uploaded(
+        project, emu, collection, encrypted, tmp_path):
     key = cli_key(project) if encrypted else None
     args = dict(app_id=APP_ID, version="3.1.0", src=str(project.path / "dist"))
     if encrypted:

@@ -12,7 +12,6 @@ import pytest
 from conftest import APP_ID, HERE, Project
 
 
-
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     work = tmp_path_factory.mktemp("native-installed")

@@ -25,7 +25,6 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 CLI_VERSION = "8.68.1"
 
 
-
 def load(name, path):
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
