@@ -110,11 +110,12 @@ def _stamp(python, files):
 
 
 def ensure_venv(name, requirements, python=None):
-    """.venvs/NAME from the pinned requirement files, rebuilt only when they (or Python) change."""
+    """.venvs/NAME from the pinned requirement files, rebuilt only when they (or Python, or the venv's own
+    path: a venv's scripts name their interpreter by absolute path, so a moved clone needs new ones) change."""
     python = python or PYTHON
     directory = os.path.join(VENVS, name)
     stamp_path = os.path.join(directory, ".capgo-stamp")
-    want = _stamp(python, requirements)
+    want = "%s %s" % (_stamp(python, requirements), os.path.abspath(directory))
     if os.path.exists(os.path.join(directory, "bin", "python")) and os.path.exists(stamp_path):
         with open(stamp_path) as handle:
             if handle.read().strip() == want:
