@@ -17,12 +17,17 @@ No Ansible imports.
 
 import base64
 import binascii
+import collections
 import hashlib
 import json
 import os
 import stat
+import struct
 import tempfile
 import zipfile
+import zlib
+
+from concurrent.futures import ThreadPoolExecutor
 
 from urllib.parse import urljoin, urlsplit
 
@@ -77,14 +82,16 @@ def _contains(stream, marker):
 def directory_files(src):
     """Every file under ``src`` as (zip name, path), sorted by zip name (symlinked files followed)."""
     out = []
-    for root, dirs, files in os.walk(src):
-        dirs.sort()
-        for name in files:
-            path = os.path.join(root, name)
-            if not os.path.isfile(path):
-                continue  # a broken link, a socket: nothing to ship
-            rel = os.path.relpath(path, src).replace(os.sep, "/")
-            out.append((rel, path))
+    todo = [(src, "")]
+    while todo:
+        directory, prefix = todo.pop()
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):  # as os.walk: a linked directory is not entered
+                    todo.append((entry.path, prefix + entry.name + "/"))
+                elif entry.is_file():
+                    out.append((prefix + entry.name, entry.path))
+                # else: a broken link, a socket: nothing to ship
     out.sort(key=lambda item: item[0].encode("utf-8", "surrogateescape"))
     return out
 
@@ -131,51 +138,222 @@ def check_zip(src, code_check=True):
         raise ContentError("src %s is not a readable zip: %s" % (src, exc))
 
 
-class _HashingWriter:
-    """A write-only, unseekable file that hashes what goes through it (zipfile then writes data descriptors)."""
+# Entries whose content is compressed already (images, fonts, media, archives): stored as they are.
+# Deflating them costs most of a zip's time and gains nothing; Capgo's CLI also stores every entry
+# that deflate does not make smaller, and so does zip_directory for the others.
+STORED_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".heic", ".woff", ".woff2", ".mp3", ".mp4",
+                   ".m4a", ".webm", ".ogg", ".ogv", ".zip", ".gz", ".br", ".zst")
+DEFLATE_LEVEL = 6  # zlib's default, as the CLI uses it
+# Files up to this size are compressed whole, several at a time; larger ones are streamed block by
+# block. At most INFLIGHT bytes of files wait in memory for their turn.
+WHOLE_FILE = 4 * 1024 * 1024
+INFLIGHT = 8 * 1024 * 1024
+# What makes a zip: part of the key of a cached checksum (with zlib's version: another zlib may
+# deflate the same bytes differently).
+ZIP_FORMAT = "capgo.cloud zip 2; level %d; stored %s; zlib %s" % (
+    DEFLATE_LEVEL, ",".join(STORED_SUFFIXES), zlib.ZLIB_RUNTIME_VERSION)
+_LOCAL = struct.Struct("<4s5H3I2H")
+_CENTRAL = struct.Struct("<4s6H3I5H2I")
+_END = struct.Struct("<4s4H2IH")
+_DOS_DATE = ((ZIP_TIME[0] - 1980) << 9) | (ZIP_TIME[1] << 5) | ZIP_TIME[2]
+_DOS_TIME = (ZIP_TIME[3] << 11) | (ZIP_TIME[4] << 5) | (ZIP_TIME[5] // 2)
+_UNIX_MADE_BY = (3 << 8) | 20
+
+
+def _packed(data, name):
+    """(method, crc32, compressed bytes) of a whole file's bytes."""
+    crc = zlib.crc32(data)
+    if not name.lower().endswith(STORED_SUFFIXES):
+        engine = zlib.compressobj(DEFLATE_LEVEL, zlib.DEFLATED, -15)
+        deflated = engine.compress(data) + engine.flush()
+        if len(deflated) < len(data):
+            return zipfile.ZIP_DEFLATED, crc, deflated
+    return zipfile.ZIP_STORED, crc, data
+
+
+def _read_packed(name, path):
+    with open(path, "rb") as stream:
+        data = stream.read()
+    return _packed(data, name) + (len(data),)
+
+
+class _ZipWriter:
+    """A plain zip (no ZIP64, no data descriptors) written to a seekable file, entry by entry."""
 
     def __init__(self, stream):
         self.stream = stream
-        self.sha256 = hashlib.sha256()
-        self.size = 0
+        self.central = []
 
-    def write(self, data):
-        self.sha256.update(data)
+    @staticmethod
+    def encoded(name):
+        try:
+            return name.encode("ascii"), 0
+        except UnicodeEncodeError:
+            return name.encode("utf-8", "surrogateescape"), 0x800  # the UTF-8 flag
+
+    def header(self, name, method, crc, csize, size):
+        raw, flags = self.encoded(name)
+        if size > 0xFFFFFFFE or csize > 0xFFFFFFFE or self.stream.tell() > 0xFFFFFFFE:
+            raise ContentError("%s makes the bundle larger than a zip without ZIP64 holds (4 GiB)" % name)
+        return _LOCAL.pack(b"PK\x03\x04", 20, flags, method, _DOS_TIME, _DOS_DATE, crc, csize, size, len(raw), 0) + raw
+
+    def add(self, name, method, crc, size, data):
+        offset = self.stream.tell()
+        self.stream.write(self.header(name, method, crc, len(data), size))
         self.stream.write(data)
-        self.size += len(data)
-        return len(data)
+        self.central.append((name, method, crc, len(data), size, offset))
 
-    def tell(self):
-        return self.size
+    def add_streamed(self, name, path):
+        """A large file, deflated block by block (stored when that does not make it smaller)."""
+        offset = self.stream.tell()
+        header = len(self.header(name, zipfile.ZIP_STORED, 0, 0, 0))
+        self.stream.seek(offset + header)
+        crc, size, method = 0, 0, zipfile.ZIP_STORED
+        if not name.lower().endswith(STORED_SUFFIXES):
+            method = zipfile.ZIP_DEFLATED
+            engine = zlib.compressobj(DEFLATE_LEVEL, zlib.DEFLATED, -15)
+            with open(path, "rb") as source:
+                for block in iter(lambda: source.read(READ_BLOCK), b""):
+                    crc = zlib.crc32(block, crc)
+                    size += len(block)
+                    self.stream.write(engine.compress(block))
+            self.stream.write(engine.flush())
+            if self.stream.tell() - offset - header >= size:  # incompressible after all
+                method = zipfile.ZIP_STORED
+                self.stream.seek(offset + header)
+                self.stream.truncate()
+        if method == zipfile.ZIP_STORED:
+            crc, size = 0, 0
+            with open(path, "rb") as source:
+                for block in iter(lambda: source.read(READ_BLOCK), b""):
+                    crc = zlib.crc32(block, crc)
+                    size += len(block)
+                    self.stream.write(block)
+        end = self.stream.tell()
+        self.stream.seek(offset)
+        self.stream.write(self.header(name, method, crc, end - offset - header, size))
+        self.stream.seek(end)
+        self.central.append((name, method, crc, end - offset - header, size, offset))
 
-    def flush(self):
-        self.stream.flush()
+    def close(self):
+        start = self.stream.tell()
+        for name, method, crc, csize, size, offset in self.central:
+            raw, flags = self.encoded(name)
+            self.stream.write(_CENTRAL.pack(b"PK\x01\x02", _UNIX_MADE_BY, 20, flags, method, _DOS_TIME, _DOS_DATE,
+                                            crc, csize, size, len(raw), 0, 0, 0, 0, ZIP_FILE_MODE << 16, offset) + raw)
+        end = self.stream.tell()
+        if len(self.central) > 0xFFFF or end > 0xFFFFFFFE:
+            raise ContentError("the bundle has more files (%d) or bytes than a zip without ZIP64 holds"
+                               % len(self.central))
+        self.stream.write(_END.pack(b"PK\x05\x06", 0, 0, len(self.central), len(self.central), end - start, start, 0))
 
 
-def zip_directory(files, dest):
+def zip_directory(files, dest, workers=None):
     """Zip ``files`` ((name, path), sorted) into the file ``dest``: (sha256 hex, size).
 
-    Deterministic: entries in the given order, one fixed time, mode 0644, zlib's default deflate level, no
-    directory entries; the zip is hashed while it is written.
+    Deterministic: entries in the given order, one fixed time, mode 0644, no directory entries;
+    deflated at zlib's default level unless their name says they are compressed already
+    (STORED_SUFFIXES) or deflate does not make them smaller, then stored. Files are compressed
+    several at a time (zlib works outside the GIL) and written in order; the result is the same
+    for any number of workers.
     """
-    with open(dest, "wb") as raw:
-        writer = _HashingWriter(raw)
-        with zipfile.ZipFile(writer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for name, path in files:
-                info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.create_system = 3
-                info.external_attr = ZIP_FILE_MODE << 16
-                info.file_size = os.path.getsize(path)
-                with open(path, "rb") as source:
-                    with archive.open(info, "w", force_zip64=info.file_size > 0x7fffffff) as target:
-                        while True:
-                            block = source.read(READ_BLOCK)
-                            if not block:
-                                break
-                            target.write(block)
-        writer.flush()
-    return writer.sha256.hexdigest(), writer.size
+    workers = workers or min(4, os.cpu_count() or 1)
+    with open(dest, "w+b") as stream:
+        writer = _ZipWriter(stream)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            pending = collections.deque()
+            waiting = 0
+            todo = iter(files)
+            item = next(todo, None)
+            while item is not None or pending:
+                while item is not None and (not pending or waiting < INFLIGHT):
+                    name, path = item
+                    size = os.path.getsize(path)
+                    if size > WHOLE_FILE:
+                        pending.append((name, path, None, 0))
+                    else:
+                        pending.append((name, path, pool.submit(_read_packed, name, path), size))
+                        waiting += size
+                    item = next(todo, None)
+                name, path, future, size = pending.popleft()
+                if future is None:
+                    writer.add_streamed(name, path)
+                    continue
+                method, crc, data, length = future.result()
+                waiting -= size
+                writer.add(name, method, crc, length, data)
+        writer.close()
+        stream.flush()
+        size = stream.tell()
+        stream.seek(0)
+        digest = hashlib.sha256()
+        for block in iter(lambda: stream.read(READ_BLOCK), b""):
+            digest.update(block)
+    return digest.hexdigest(), size
+
+
+def content_digest(files):
+    """SHA-256 of the bundle's content as zip_directory sees it: the zip format, then every name with its
+    file's size and bytes."""
+    digest = hashlib.sha256(ZIP_FORMAT.encode("utf-8"))
+    for name, path in files:
+        raw = name.encode("utf-8", "surrogateescape")
+        with open(path, "rb") as stream:
+            digest.update(struct.pack("<QQ", len(raw), os.fstat(stream.fileno()).st_size) + raw)
+            for block in iter(lambda: stream.read(READ_BLOCK), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+class ChecksumCache:
+    """The checksum and size of a directory's zip, by the content's digest: a converged run reads the
+    files but does not zip them again. One small JSON file per content under ``directory``
+    (``CAPGO_CACHE_DIR``, else ``$XDG_CACHE_HOME/capgo-cloud``, else ``~/.cache/capgo-cloud``,
+    then ``zips``); an empty ``CAPGO_CACHE_DIR`` turns it off. Best effort: a cache that cannot be
+    read or written is a miss, never a failure. The newest KEEP entries are kept."""
+
+    KEEP = 256
+
+    def __init__(self, directory=None):
+        if directory is None:
+            base = os.environ.get("CAPGO_CACHE_DIR")
+            if base is None:
+                base = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "capgo-cloud")
+            directory = os.path.join(base, "zips") if base else None
+        self.directory = directory
+
+    def path(self, digest):
+        return os.path.join(self.directory, digest + ".json")
+
+    def get(self, digest):
+        if not self.directory:
+            return None
+        try:
+            with open(self.path(digest)) as stream:
+                entry = json.load(stream)
+            checksum, size = entry["checksum"], int(entry["size"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if not isinstance(checksum, str) or len(checksum) != 64:
+            return None
+        return checksum, size
+
+    def put(self, digest, checksum, size):
+        if not self.directory:
+            return
+        try:
+            os.makedirs(self.directory, mode=0o700, exist_ok=True)
+            handle, temp = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
+            with os.fdopen(handle, "w") as stream:
+                json.dump({"checksum": checksum, "size": size}, stream)
+            os.replace(temp, self.path(digest))
+            entries = [os.path.join(self.directory, name) for name in os.listdir(self.directory)]
+            if len(entries) > self.KEEP:
+                entries.sort(key=os.path.getmtime)
+                for old in entries[:len(entries) - self.KEEP]:
+                    os.remove(old)
+        except OSError:
+            pass
 
 
 def file_sha256(path):
@@ -333,16 +511,22 @@ class LocalBundle:
     ``close()`` removes the temporary files (also after a failure).
     """
 
-    def __init__(self, src, code_check=True, key=None, tmpdir=None):
+    def __init__(self, src, code_check=True, key=None, tmpdir=None, cache=None):
         self.src = src
         self.key = key
-        self.temp = []
+        self.files = None
+        self.cache = cache if cache is not None else ChecksumCache()
         self.tmpdir = tempfile.mkdtemp(prefix="capgo-bundle-", dir=tmpdir)
+        self.zip_path = None
         try:
             if os.path.isdir(src):
-                files = check_directory(src, code_check)
-                self.zip_path = os.path.join(self.tmpdir, "bundle.zip")
-                self.checksum, self.zip_size = zip_directory(files, self.zip_path)
+                self.files = check_directory(src, code_check)
+                self.digest = content_digest(self.files)
+                known = self.cache.get(self.digest)
+                if known:
+                    self.checksum, self.zip_size = known  # zipped when (if) it is uploaded
+                else:
+                    self.zip()
             else:
                 check_zip(src, code_check)
                 self.zip_path = src
@@ -353,14 +537,27 @@ class LocalBundle:
             raise
         self.upload_path = None
         self.session_key = None
-        # What the version row stores and what is uploaded, known before any upload.
-        self.stored_checksum = key.encrypt_checksum(self.checksum) if key else self.checksum
         self.key_id = key.key_id if key else None
-        self.size = encrypted_size(self.zip_size) if key else self.zip_size
+        self.settle()
+
+    def zip(self):
+        self.zip_path = os.path.join(self.tmpdir, "bundle.zip")
+        self.checksum, self.zip_size = zip_directory(self.files, self.zip_path)
+        self.cache.put(self.digest, self.checksum, self.zip_size)
+
+    def settle(self):
+        """What the version row stores and what is uploaded, known before any upload."""
+        self.stored_checksum = self.key.encrypt_checksum(self.checksum) if self.key else self.checksum
+        self.size = encrypted_size(self.zip_size) if self.key else self.zip_size
 
     def prepare_upload(self):
         """The file to upload: the zip, or (with a key) its encryption under a fresh session key."""
         if self.upload_path is None:
+            if self.zip_path is None:
+                checksum = self.checksum
+                self.zip()
+                if self.checksum != checksum:  # a stale cache entry: the zip just written is what counts
+                    self.settle()
             if self.key is None:
                 self.upload_path = self.zip_path
             else:
@@ -380,7 +577,7 @@ class LocalBundle:
         return False
 
     def close(self):
-        if self.tmpdir and os.path.isdir(self.tmpdir):
+        if getattr(self, "tmpdir", None) and os.path.isdir(self.tmpdir):
             for name in os.listdir(self.tmpdir):
                 try:
                     os.remove(os.path.join(self.tmpdir, name))

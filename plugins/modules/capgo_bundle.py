@@ -120,9 +120,16 @@ options:
         controller), either a directory (the built web assets, for example C(dist/)) or a C(.zip) file.
       - A directory is zipped deterministically (entries sorted, fixed timestamps and
         permissions, no directory entries), so the same files always give the same zip and the
-        same SHA-256; a C(.zip) is uploaded as it is. The zip is written to a temporary file
-        while it is hashed, encrypted and uploaded chunk by chunk, so it is never held in memory;
-        temporary files are removed, also on failure.
+        same SHA-256; a C(.zip) is uploaded as it is. Files are deflated (zlib's default level,
+        several files at a time) except those compressed already (images, fonts, media,
+        archives, by their extension) and those deflate does not make smaller, which are stored,
+        as the CLI stores them. The zip is written to a temporary file, then encrypted and
+        uploaded chunk by chunk, so it is never held in memory; temporary files are removed,
+        also on failure.
+      - The checksum of a directory's zip is cached by the SHA-256 of the directory's names and
+        bytes in C(~/.cache/capgo-cloud/zips) (C($XDG_CACHE_HOME/capgo-cloud/zips); the
+        environment variable E(CAPGO_CACHE_DIR) sets the directory, empty turns the cache off),
+        so a run whose bundle is already uploaded reads the files but does not zip them again.
       - Checked before any request, as the CLI does, for C(index.html) at the root and, unless
         O(code_check=false), a C(notifyAppReady) call in a C(.js) file.
       - The checksum (SHA-256 of the zip) is computed; mutually exclusive with O(external_url),
@@ -205,8 +212,8 @@ notes:
   - With O(src), an organization that enforces encrypted bundles is detected before any write
     when the key may read the organization's policy; without O(encryption_key) the module then
     fails and uploads nothing.
-  - Check mode with O(src) zips and hashes the bundle, reads, and predicts the bundle (its
-    checksum included) without writing.
+  - Check mode with O(src) zips and hashes the bundle (or finds its checksum in the cache), reads,
+    and predicts the bundle (its checksum included) without writing to Capgo.
   - Capgo answers C(cannot_create_bundle) both for a name reserved by a deleted bundle and
     for a key that may not upload bundles; when Capgo does not say which, the message names
     both.

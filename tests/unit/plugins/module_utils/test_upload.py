@@ -68,8 +68,14 @@ APP_FILES = {
 }
 
 
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    """Each test its own checksum cache (never the user's)."""
+    monkeypatch.setenv("CAPGO_CACHE_DIR", str(tmp_path / "cache"))
+
+
 def zip_of(root, tmp_path, name):
-    bundle = _upload.LocalBundle(root, tmpdir=str(tmp_path))
+    bundle = _upload.LocalBundle(root, tmpdir=str(tmp_path), cache=_upload.ChecksumCache(""))
     try:
         with open(bundle.zip_path, "rb") as stream:
             data = stream.read()
@@ -101,6 +107,131 @@ def test_zip_changes_with_content(tmp_path):
     one = build(tmp_path / "one", APP_FILES)
     two = build(tmp_path / "two", dict(APP_FILES, **{"assets/z/deep.txt": b"deeper"}))
     assert zip_of(one, tmp_path, "a")[0] != zip_of(two, tmp_path, "b")[0]
+
+
+MIXED_FILES = dict(APP_FILES, **{
+    "img/photo.png": bytes(range(256)) * 64,  # compressible, but named as compressed
+    "media/noise.bin": b"".join(hashlib.sha256(b"%d" % i).digest() for i in range(4096)),  # incompressible
+    "js/big.js": b"notifyAppReady(); const x = 1;\n" * 40000,   # over WHOLE_FILE below: streamed
+    "media/big-noise.dat": b"".join(hashlib.sha512(b"%d" % i).digest() for i in range(20000)),
+})
+
+
+def test_compressed_or_incompressible_entries_are_stored(tmp_path):
+    checksum, size, data = zip_of(build(tmp_path / "app", MIXED_FILES), tmp_path, "a")
+    with zipfile.ZipFile(_bytes_file(tmp_path, data)) as archive:
+        methods = dict((i.filename, i.compress_type) for i in archive.infolist())
+        assert archive.testzip() is None
+        for name, content in MIXED_FILES.items():
+            assert archive.read(name) == content
+    assert methods["img/photo.png"] == zipfile.ZIP_STORED  # by its name: never deflated
+    assert methods["media/noise.bin"] == zipfile.ZIP_STORED  # deflate did not make it smaller
+    assert methods["media/big-noise.dat"] == zipfile.ZIP_STORED
+    assert methods["js/big.js"] == methods["index.html"] == zipfile.ZIP_DEFLATED
+
+
+def test_the_zip_is_the_same_for_any_workers_and_streamed_or_whole_files(tmp_path, monkeypatch):
+    root = build(tmp_path / "app", MIXED_FILES)
+    files = _upload.directory_files(root)
+    one = _upload.zip_directory(files, str(tmp_path / "one.zip"), workers=1)
+    three = _upload.zip_directory(files, str(tmp_path / "three.zip"), workers=3)
+    monkeypatch.setattr(_upload, "WHOLE_FILE", 100)  # nearly every file streamed block by block
+    monkeypatch.setattr(_upload, "READ_BLOCK", 1000)
+    streamed = _upload.zip_directory(files, str(tmp_path / "streamed.zip"), workers=2)
+    monkeypatch.setattr(_upload, "INFLIGHT", 1)  # one file waiting at a time
+    narrow = _upload.zip_directory(files, str(tmp_path / "narrow.zip"), workers=2)
+    assert one == three == streamed == narrow
+    with open(str(tmp_path / "one.zip"), "rb") as stream:
+        assert hashlib.sha256(stream.read()).hexdigest() == one[0]
+
+
+def test_linked_files_are_followed_and_linked_directories_are_not(tmp_path):
+    root = build(tmp_path / "app", APP_FILES)
+    outside = build(tmp_path / "outside", {"shared.js": b"shared", "sub/x.js": b"x"})
+    os.symlink(os.path.join(outside, "shared.js"), os.path.join(root, "linked.js"))
+    os.symlink(os.path.join(outside, "sub"), os.path.join(root, "linked-dir"))
+    os.symlink(os.path.join(outside, "missing.js"), os.path.join(root, "broken.js"))
+    names = [name for name, path in _upload.directory_files(root)]
+    assert names == sorted(list(APP_FILES) + ["linked.js"], key=lambda n: n.encode("utf-8"))
+
+
+def test_too_many_entries_for_a_plain_zip(tmp_path):
+    writer = _upload._ZipWriter(open(str(tmp_path / "many.zip"), "w+b"))
+    for i in range(0x10000):
+        writer.add("f%d" % i, zipfile.ZIP_STORED, 0, 0, b"")
+    with pytest.raises(_upload.ContentError, match="more files .65536. or bytes than a zip without ZIP64"):
+        writer.close()
+    writer.stream.close()
+
+
+# -- checksum cache ------------------------------------------------------------
+
+
+def test_a_cached_checksum_spares_the_zip_until_an_upload(tmp_path):
+    root = build(tmp_path / "app", APP_FILES)
+    cache = _upload.ChecksumCache(str(tmp_path / "zips"))
+    first = _upload.LocalBundle(root, tmpdir=str(tmp_path), cache=cache)
+    assert first.zip_path is not None and os.listdir(str(tmp_path / "zips")) == [first.digest + ".json"]
+    first.close()
+    again = _upload.LocalBundle(root, tmpdir=str(tmp_path), cache=cache)
+    assert again.zip_path is None  # nothing zipped ...
+    assert (again.checksum, again.zip_size, again.size) == (first.checksum, first.zip_size, first.size)
+    with open(again.prepare_upload(), "rb") as stream:  # ... until it is uploaded
+        assert hashlib.sha256(stream.read()).hexdigest() == first.checksum
+    again.close()
+    with open(os.path.join(root, "assets", "z", "deep.txt"), "wb") as stream:
+        stream.write(b"deeP")  # same size, other content: another digest
+    changed = _upload.LocalBundle(root, tmpdir=str(tmp_path), cache=cache)
+    assert changed.zip_path is not None and changed.checksum != first.checksum
+    changed.close()
+
+
+def test_the_cache_key_covers_names_and_the_zip_format(tmp_path, monkeypatch):
+    root = build(tmp_path / "app", APP_FILES)
+    files = _upload.directory_files(root)
+    digest = _upload.content_digest(files)
+    renamed = [(name + "x" if name == "assets/z/deep.txt" else name, path) for name, path in files]
+    assert _upload.content_digest(renamed) != digest
+    monkeypatch.setattr(_upload, "ZIP_FORMAT", _upload.ZIP_FORMAT + "; another zlib")
+    assert _upload.content_digest(files) != digest
+
+
+def test_a_stale_cache_entry_gives_way_to_the_zip_at_upload(tmp_path):
+    root = build(tmp_path / "app", APP_FILES)
+    key = _upload.BundleKey(open(KEY_PEM, "rb").read())
+    cache = _upload.ChecksumCache(str(tmp_path / "zips"))
+    cache.put(_upload.content_digest(_upload.directory_files(root)), "0" * 64, 10)
+    bundle = _upload.LocalBundle(root, key=key, tmpdir=str(tmp_path), cache=cache)
+    assert bundle.checksum == "0" * 64
+    bundle.prepare_upload()
+    real = zip_of(root, tmp_path, "real")
+    assert (bundle.checksum, bundle.zip_size) == real[:2]
+    assert key.decrypt_checksum(bundle.stored_checksum) == real[0]
+    assert bundle.size == _upload.encrypted_size(real[1])
+    bundle.close()
+    assert cache.get(bundle.digest) == real[:2]
+
+
+def test_the_cache_is_best_effort_and_bounded(tmp_path, monkeypatch):
+    blocked = tmp_path / "file"
+    blocked.write_text(u"not a directory")
+    broken = _upload.ChecksumCache(str(blocked / "zips"))
+    broken.put("a" * 64, "b" * 64, 1)  # cannot be written: no failure
+    assert broken.get("a" * 64) is None
+    cache = _upload.ChecksumCache(str(tmp_path / "zips"))
+    (tmp_path / "zips").mkdir()
+    (tmp_path / "zips" / ("c" * 64 + ".json")).write_text(u"{not json")
+    assert cache.get("c" * 64) is None
+    monkeypatch.setattr(_upload.ChecksumCache, "KEEP", 2)
+    for i, digest in enumerate(("1" * 64, "2" * 64, "3" * 64)):
+        cache.put(digest, "%d" % i * 64, i)
+        os.utime(cache.path(digest), (1000 + i, 1000 + i))
+    assert cache.get("3" * 64) == ("2" * 64, 2) and len(os.listdir(str(tmp_path / "zips"))) == 2
+    monkeypatch.setenv("CAPGO_CACHE_DIR", "")
+    assert _upload.ChecksumCache().directory is None  # turned off
+    monkeypatch.delenv("CAPGO_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert _upload.ChecksumCache().directory == str(tmp_path / "xdg" / "capgo-cloud" / "zips")
 
 
 def _bytes_file(tmp_path, data):
