@@ -472,7 +472,7 @@ class Bundle(AppResource, Resource):
             self.fail("%s is not usable for Capgo's encryption v2: %s" % (where, exc))
 
     def validate_hosted(self):
-        """src: the bundle is checked, zipped and hashed (encrypted checksum included) before any request."""
+        """src: the bundle is checked before any request (zipped and hashed when a step needs its checksum)."""
         src = self.params.get("src")
         if src is None or self.params["state"] != "present":
             for name in ("encryption_key_content", "min_update_version", "project"):
@@ -510,7 +510,10 @@ class Bundle(AppResource, Resource):
     def present(self, before):
         if self.local is None:
             return super().present(before)
-        return self.present_hosted(before)
+        try:
+            return self.present_hosted(before)
+        except _upload.ContentError as exc:  # the files changed or vanished after the checks
+            self.fail("%s" % exc)
 
     def hosted_view(self, state):
         state = dict(state)
@@ -529,6 +532,8 @@ class Bundle(AppResource, Resource):
             return self.prediction
         up.configure(user=not self.check_mode)
         self.check_policy(up)
+        if before is None and not self.check_mode:
+            local.prepare_upload()  # a new version: zipped (and hashed) once, with no look into the cache first
         self.prediction = self.hosted_prediction(before)
         if self.check_mode:
             return self.prediction

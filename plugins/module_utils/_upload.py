@@ -101,6 +101,9 @@ def check_directory(src, code_check=True):
     files = directory_files(src)
     if not files:
         raise ContentError("src %s is an empty directory: build the app first" % src)
+    unreadable = [name for name, path in files if not os.access(path, os.R_OK)]
+    if unreadable:
+        raise ContentError("src %s has files this user cannot read: %s" % (src, ", ".join(unreadable[:5])))
     names = set(name for name, path in files)
     if "index.html" not in names:
         raise ContentError("index.html is missing at the root of src %s (Capgo's CLI refuses such a bundle)" % src)
@@ -172,9 +175,10 @@ def _packed(data, name):
 
 
 def _read_packed(name, path):
+    """(method, crc32, compressed bytes, size, SHA-256 digest) of a file read whole."""
     with open(path, "rb") as stream:
         data = stream.read()
-    return _packed(data, name) + (len(data),)
+    return _packed(data, name) + (len(data), hashlib.sha256(data).digest())
 
 
 class _ZipWriter:
@@ -204,36 +208,34 @@ class _ZipWriter:
         self.central.append((name, method, crc, len(data), size, offset))
 
     def add_streamed(self, name, path):
-        """A large file, deflated block by block (stored when that does not make it smaller)."""
+        """A large file, deflated block by block (stored when that does not make it smaller): its SHA-256."""
         offset = self.stream.tell()
         header = len(self.header(name, zipfile.ZIP_STORED, 0, 0, 0))
         self.stream.seek(offset + header)
-        crc, size, method = 0, 0, zipfile.ZIP_STORED
-        if not name.lower().endswith(STORED_SUFFIXES):
-            method = zipfile.ZIP_DEFLATED
-            engine = zlib.compressobj(DEFLATE_LEVEL, zlib.DEFLATED, -15)
-            with open(path, "rb") as source:
-                for block in iter(lambda: source.read(READ_BLOCK), b""):
-                    crc = zlib.crc32(block, crc)
-                    size += len(block)
-                    self.stream.write(engine.compress(block))
+        method = zipfile.ZIP_STORED if name.lower().endswith(STORED_SUFFIXES) else zipfile.ZIP_DEFLATED
+        engine = zlib.compressobj(DEFLATE_LEVEL, zlib.DEFLATED, -15) if method == zipfile.ZIP_DEFLATED else None
+        crc, size, digest = 0, 0, hashlib.sha256()
+        with open(path, "rb") as source:
+            for block in iter(lambda: source.read(READ_BLOCK), b""):
+                crc = zlib.crc32(block, crc)
+                size += len(block)
+                digest.update(block)
+                self.stream.write(engine.compress(block) if engine else block)
+        if engine:
             self.stream.write(engine.flush())
-            if self.stream.tell() - offset - header >= size:  # incompressible after all
+            if self.stream.tell() - offset - header >= size:  # incompressible after all: store it
                 method = zipfile.ZIP_STORED
                 self.stream.seek(offset + header)
                 self.stream.truncate()
-        if method == zipfile.ZIP_STORED:
-            crc, size = 0, 0
-            with open(path, "rb") as source:
-                for block in iter(lambda: source.read(READ_BLOCK), b""):
-                    crc = zlib.crc32(block, crc)
-                    size += len(block)
-                    self.stream.write(block)
+                with open(path, "rb") as source:
+                    for block in iter(lambda: source.read(READ_BLOCK), b""):
+                        self.stream.write(block)
         end = self.stream.tell()
         self.stream.seek(offset)
         self.stream.write(self.header(name, method, crc, end - offset - header, size))
         self.stream.seek(end)
         self.central.append((name, method, crc, end - offset - header, size, offset))
+        return size, digest.digest()
 
     def close(self):
         start = self.stream.tell()
@@ -249,15 +251,16 @@ class _ZipWriter:
 
 
 def zip_directory(files, dest, workers=None):
-    """Zip ``files`` ((name, path), sorted) into the file ``dest``: (sha256 hex, size).
+    """Zip ``files`` ((name, path), sorted) into the file ``dest``: (sha256 hex, size, content digest).
 
     Deterministic: entries in the given order, one fixed time, mode 0644, no directory entries;
     deflated at zlib's default level unless their name says they are compressed already
     (STORED_SUFFIXES) or deflate does not make them smaller, then stored. Files are compressed
-    several at a time (zlib works outside the GIL) and written in order; the result is the same
-    for any number of workers.
+    (and hashed for the content digest) several at a time, as zlib and hashlib work outside the
+    GIL, and written in order; the result is the same for any number of workers.
     """
     workers = workers or min(4, os.cpu_count() or 1)
+    content = _ContentDigest()
     with open(dest, "w+b") as stream:
         writer = _ZipWriter(stream)
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -277,11 +280,12 @@ def zip_directory(files, dest, workers=None):
                     item = next(todo, None)
                 name, path, future, size = pending.popleft()
                 if future is None:
-                    writer.add_streamed(name, path)
+                    content.add(name, *writer.add_streamed(name, path))
                     continue
-                method, crc, data, length = future.result()
+                method, crc, data, length, file_digest = future.result()
                 waiting -= size
                 writer.add(name, method, crc, length, data)
+                content.add(name, length, file_digest)
         writer.close()
         stream.flush()
         size = stream.tell()
@@ -289,20 +293,36 @@ def zip_directory(files, dest, workers=None):
         digest = hashlib.sha256()
         for block in iter(lambda: stream.read(READ_BLOCK), b""):
             digest.update(block)
-    return digest.hexdigest(), size
+    return digest.hexdigest(), size, content.hexdigest()
+
+
+class _ContentDigest:
+    """SHA-256 of a bundle's content as zip_directory sees it: the zip format, then every entry's name,
+    size and SHA-256, in order. The key of the checksum cache."""
+
+    def __init__(self):
+        self.digest = hashlib.sha256(ZIP_FORMAT.encode("utf-8"))
+
+    def add(self, name, size, file_digest):
+        raw = name.encode("utf-8", "surrogateescape")
+        self.digest.update(struct.pack("<QQ", len(raw), size) + raw + file_digest)
+
+    def hexdigest(self):
+        return self.digest.hexdigest()
 
 
 def content_digest(files):
-    """SHA-256 of the bundle's content as zip_directory sees it: the zip format, then every name with its
-    file's size and bytes."""
-    digest = hashlib.sha256(ZIP_FORMAT.encode("utf-8"))
+    """The content digest of ``files`` without zipping them (what zip_directory returns third)."""
+    content = _ContentDigest()
     for name, path in files:
-        raw = name.encode("utf-8", "surrogateescape")
+        digest = hashlib.sha256()
+        size = 0
         with open(path, "rb") as stream:
-            digest.update(struct.pack("<QQ", len(raw), os.fstat(stream.fileno()).st_size) + raw)
             for block in iter(lambda: stream.read(READ_BLOCK), b""):
                 digest.update(block)
-    return digest.hexdigest()
+                size += len(block)
+        content.add(name, size, digest.digest())
+    return content.hexdigest()
 
 
 class ChecksumCache:
@@ -506,58 +526,89 @@ def _cbc_file(lib, src, dest, aes_key, iv, encrypt):
 
 
 class LocalBundle:
-    """The bundle on disk, ready to upload: the plain zip, its checksum, and the encrypted file.
+    """The bundle on disk: checked at once, zipped and hashed only when needed (lazily).
 
-    ``close()`` removes the temporary files (also after a failure).
+    A run that uploads zips the directory once; a run that compares with a bundle already uploaded
+    needs only the zip's checksum, which the cache may know (then nothing is zipped). The encrypted
+    file is written when the upload needs it. ``close()`` removes the temporary files (also after a
+    failure). Reading or zipping the files after the checks raises ContentError.
     """
 
     def __init__(self, src, code_check=True, key=None, tmpdir=None, cache=None):
         self.src = src
         self.key = key
+        self.key_id = key.key_id if key else None
         self.files = None
         self.cache = cache if cache is not None else ChecksumCache()
-        self.tmpdir = tempfile.mkdtemp(prefix="capgo-bundle-", dir=tmpdir)
         self.zip_path = None
+        self.upload_path = None
+        self.session_key = None
+        self.digest = None
+        self._known = None  # (checksum, zip size)
+        self._stored = None  # (checksum, stored checksum)
+        self.tmpdir = tempfile.mkdtemp(prefix="capgo-bundle-", dir=tmpdir)
         try:
             if os.path.isdir(src):
                 self.files = check_directory(src, code_check)
-                self.digest = content_digest(self.files)
-                known = self.cache.get(self.digest)
-                if known:
-                    self.checksum, self.zip_size = known  # zipped when (if) it is uploaded
-                else:
-                    self.zip()
             else:
                 check_zip(src, code_check)
                 self.zip_path = src
-                self.checksum = file_sha256(src)
-                self.zip_size = os.path.getsize(src)
         except BaseException:
             self.close()
             raise
-        self.upload_path = None
-        self.session_key = None
-        self.key_id = key.key_id if key else None
-        self.settle()
+
+    def known(self):
+        """(checksum, zip size): from the zip made, the cache, or a zip made now."""
+        if self._known is None:
+            try:
+                if self.files is None:
+                    self._known = file_sha256(self.src), os.path.getsize(self.src)
+                else:
+                    self.digest = content_digest(self.files)
+                    self._known = self.cache.get(self.digest)
+                    if self._known is None:
+                        self.zip()
+            except (IOError, OSError) as exc:
+                raise ContentError("cannot zip src %s: %s" % (self.src, exc))
+        return self._known
+
+    @property
+    def checksum(self):
+        return self.known()[0]
+
+    @property
+    def zip_size(self):
+        return self.known()[1]
+
+    @property
+    def stored_checksum(self):
+        """What the version row stores: the checksum, encrypted with the key (RSA, once per checksum)."""
+        checksum = self.checksum
+        if self._stored is None or self._stored[0] != checksum:
+            self._stored = checksum, (self.key.encrypt_checksum(checksum) if self.key else checksum)
+        return self._stored[1]
+
+    @property
+    def size(self):
+        """The bytes uploaded: the zip, or its encryption."""
+        return encrypted_size(self.zip_size) if self.key else self.zip_size
 
     def zip(self):
-        self.zip_path = os.path.join(self.tmpdir, "bundle.zip")
-        self.checksum, self.zip_size = zip_directory(self.files, self.zip_path)
-        self.cache.put(self.digest, self.checksum, self.zip_size)
-
-    def settle(self):
-        """What the version row stores and what is uploaded, known before any upload."""
-        self.stored_checksum = self.key.encrypt_checksum(self.checksum) if self.key else self.checksum
-        self.size = encrypted_size(self.zip_size) if self.key else self.zip_size
+        path = os.path.join(self.tmpdir, "bundle.zip")
+        try:
+            checksum, size, self.digest = zip_directory(self.files, path)
+        except (IOError, OSError) as exc:
+            raise ContentError("cannot zip src %s: %s" % (self.src, exc))
+        self.zip_path = path
+        self._known = checksum, size  # a stale cache entry gives way to the zip just written
+        self.cache.put(self.digest, checksum, size)
 
     def prepare_upload(self):
-        """The file to upload: the zip, or (with a key) its encryption under a fresh session key."""
+        """The file to upload: the zip (made now if it was not), or (with a key) its encryption under a fresh
+        session key."""
         if self.upload_path is None:
             if self.zip_path is None:
-                checksum = self.checksum
                 self.zip()
-                if self.checksum != checksum:  # a stale cache entry: the zip just written is what counts
-                    self.settle()
             if self.key is None:
                 self.upload_path = self.zip_path
             else:

@@ -77,7 +77,7 @@ def private_cache(tmp_path, monkeypatch):
 def zip_of(root, tmp_path, name):
     bundle = _upload.LocalBundle(root, tmpdir=str(tmp_path), cache=_upload.ChecksumCache(""))
     try:
-        with open(bundle.zip_path, "rb") as stream:
+        with open(bundle.prepare_upload(), "rb") as stream:
             data = stream.read()
         return bundle.checksum, bundle.zip_size, data
     finally:
@@ -167,23 +167,51 @@ def test_too_many_entries_for_a_plain_zip(tmp_path):
 # -- checksum cache ------------------------------------------------------------
 
 
-def test_a_cached_checksum_spares_the_zip_until_an_upload(tmp_path):
+def test_nothing_is_zipped_before_a_step_needs_it_and_a_cached_checksum_spares_the_zip(tmp_path):
     root = build(tmp_path / "app", APP_FILES)
     cache = _upload.ChecksumCache(str(tmp_path / "zips"))
     first = _upload.LocalBundle(root, tmpdir=str(tmp_path), cache=cache)
-    assert first.zip_path is not None and os.listdir(str(tmp_path / "zips")) == [first.digest + ".json"]
+    assert first.zip_path is None and not os.path.exists(str(tmp_path / "zips"))  # checked, not zipped
+    uploaded = first.prepare_upload()  # a new version: zipped once, the cache filled on the way
+    assert first.zip_path == uploaded and os.listdir(str(tmp_path / "zips")) == [first.digest + ".json"]
     first.close()
     again = _upload.LocalBundle(root, tmpdir=str(tmp_path), cache=cache)
-    assert again.zip_path is None  # nothing zipped ...
     assert (again.checksum, again.zip_size, again.size) == (first.checksum, first.zip_size, first.size)
+    assert again.zip_path is None  # the checksum came from the cache: nothing zipped ...
     with open(again.prepare_upload(), "rb") as stream:  # ... until it is uploaded
         assert hashlib.sha256(stream.read()).hexdigest() == first.checksum
     again.close()
     with open(os.path.join(root, "assets", "z", "deep.txt"), "wb") as stream:
         stream.write(b"deeP")  # same size, other content: another digest
     changed = _upload.LocalBundle(root, tmpdir=str(tmp_path), cache=cache)
-    assert changed.zip_path is not None and changed.checksum != first.checksum
+    assert changed.checksum != first.checksum and changed.zip_path is not None
     changed.close()
+
+
+def test_the_zip_and_a_plain_read_give_the_same_content_digest(tmp_path, monkeypatch):
+    files = _upload.directory_files(build(tmp_path / "app", MIXED_FILES))
+    whole = _upload.zip_directory(files, str(tmp_path / "a.zip"))[2]
+    monkeypatch.setattr(_upload, "WHOLE_FILE", 100)  # streamed files hash as they are read
+    streamed = _upload.zip_directory(files, str(tmp_path / "b.zip"))[2]
+    assert whole == streamed == _upload.content_digest(files)
+
+
+def test_files_that_vanish_after_the_checks_fail_in_one_line(tmp_path):
+    root = build(tmp_path / "app", APP_FILES)
+    bundle = _upload.LocalBundle(root, tmpdir=str(tmp_path), cache=_upload.ChecksumCache(""))
+    os.remove(os.path.join(root, "assets", "logo.svg"))
+    with pytest.raises(_upload.ContentError, match="^cannot zip src .*logo.svg"):
+        bundle.checksum
+    bundle.close()
+
+
+def test_unreadable_files_fail_the_checks(tmp_path, monkeypatch):
+    root = build(tmp_path / "app", APP_FILES)
+    denied = os.path.join(root, "assets", "logo.svg")
+    access = os.access  # the tests run as root, who reads any file: the permission is what os.access says
+    monkeypatch.setattr(os, "access", lambda path, mode: path != denied and access(path, mode))
+    with pytest.raises(_upload.ContentError, match="files this user cannot read: assets/logo.svg$"):
+        _upload.check_directory(root)
 
 
 def test_the_cache_key_covers_names_and_the_zip_format(tmp_path, monkeypatch):
