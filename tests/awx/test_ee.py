@@ -65,6 +65,13 @@ def test_python_requirements_are_the_collections(root, context):
     assert ee == collection
 
 
+def test_the_ee_can_encrypt_bundles_because_ansible_core_requires_cryptography():
+    """The AWX guide's promise for the "Capgo bundle encryption key" credential: the EE installs ansible-core
+    (package_pip), which requires cryptography, so encrypted uploads work without another requirement."""
+    from importlib.metadata import requires
+    assert "cryptography" in [Requirement(r).name for r in requires("ansible-core")]
+
+
 def test_introspection_of_the_installed_collection_finds_requests(context, collections_path):
     """What the build's introspect step collects from the installed collection (meta/execution-environment.yml)."""
     done = subprocess.run([sys.executable, os.path.join(context, "_build", "scripts", "introspect.py"), "introspect",
