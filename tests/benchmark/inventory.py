@@ -192,8 +192,10 @@ def run(args, work, emu):
     runner = Runner(args, work, emu)
     decl = env_bench.estate(1)
     vars_path = os.path.join(work, "vars.yml")
-    data = env_bench.flat(decl)
-    data.update(bench_apps_nested=decl["apps"], bench_url=emu.url, bench_key=env_bench.API_KEY)
+    # Only what the playbook (env_bench.ENVIRONMENT) reads: the flat lists of env_bench.flat() are for
+    # the uri and single-module playbooks, and ansible-playbook would parse and copy them (-e @file) for nothing.
+    data = {"bench_org": decl["organization"], "bench_members": decl["members"], "bench_webhooks": decl["webhooks"],
+            "bench_apps_nested": decl["apps"], "bench_url": emu.url, "bench_key": env_bench.API_KEY}
     with open(vars_path, "w") as handle:
         yaml.safe_dump(data, handle)
     playbook = os.path.join(work, "environment.yml")
