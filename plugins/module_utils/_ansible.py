@@ -261,11 +261,28 @@ def item_validator(module):
     return validate
 
 
-def environment_items(module):
-    """The declaration as validated items per kind, and the error lines of those that are not valid."""
+def environment_items(module, params=None):
+    """The declaration (``params``, default the module's) as validated items per kind, and the error lines
+    of those that are not valid."""
     from ansible_collections.capgo.cloud.plugins.module_utils._environment import declared_items
 
-    return declared_items(module.params, item_validator(module))
+    return declared_items(module.params if params is None else params, item_validator(module))
+
+
+def environment_declaration(module):
+    """The module's options, with the declaration file ``src`` (if given) merged after them. Not put back in
+    ``module.params``: the result's ``invocation`` shows the options as given, not the whole file."""
+    from ansible_collections.capgo.cloud.plugins.module_utils import _environment
+
+    params = module.params
+    if params["src"] is not None:
+        sections, problem = _environment.load_declaration(params["src"])
+        if problem:
+            module.fail_json(msg=problem, changed=False)
+        params = _environment.merged_declaration(params, sections)
+    if params["organization"] is None:
+        module.fail_json(msg="organization is required: give it as an option or in src", changed=False)
+    return params
 
 
 def run_environment():
@@ -274,8 +291,9 @@ def run_environment():
 
     spec = connection_argument_spec()
     spec.update(ansible_spec(_environment.ARGUMENT_SPEC))
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    organization, sections, errors = environment_items(module)
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True, required_one_of=[("organization", "src")])
+    params = environment_declaration(module)
+    organization, sections, errors = environment_items(module, params)
     if errors:
         module.fail_json(msg="\n".join(errors), changed=False)
     # The libraries an item needs (cryptography for an encrypted hosted bundle), as its module reports them.
