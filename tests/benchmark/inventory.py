@@ -13,7 +13,8 @@ scripts/benchmark.sh --inventory, which makes the venvs; or by hand:
    with 50 ms of latency on every request (the emulator's fault rule ``delay_ms`` on path ``.*``).
 2. The 10x estate (1 organization, 50 apps, 500 channels, 1,000 device overrides, 200 members,
    5 webhooks) converged by one capgo_environment task with 50 ms latency on every request; the same
-   with the declaration in a file (the module's ``src``: Ansible neither parses nor templates it).
+   with the declaration in a file (the module's ``src``: Ansible neither parses nor templates it),
+   with the default ``parallel`` (4) and with 8.
    ``--before DIR`` also runs it with the collection found in DIR (a checkout of the code before
    the listings ran in the pool, e.g. ``git archive main``), for the comparison.
 
@@ -49,7 +50,10 @@ ENVIRONMENT_SRC = env_bench.HEADER + """
       capgo.cloud.capgo_environment:
         organization: "{{ bench_org }}"
         src: "{{ bench_src }}"
+        parallel: "{{ bench_parallel }}"
 """
+# The src run is repeated with this parallel (besides the default, 4): what a wider pool gives with latency.
+WIDE_PARALLEL = 8
 
 
 def scale_estate():
@@ -216,10 +220,12 @@ def run(args, work, emu):
     src_path = os.path.join(work, "estate.json")
     with open(src_path, "w") as handle:
         json.dump({"members": decl["members"], "webhooks": decl["webhooks"], "apps": decl["apps"]}, handle)
-    src_vars_path = os.path.join(work, "vars-src.yml")
-    with open(src_vars_path, "w") as handle:
-        yaml.safe_dump({"bench_org": decl["organization"], "bench_src": src_path, "bench_url": emu.url,
-                        "bench_key": env_bench.API_KEY}, handle)
+    src_vars = {}
+    for parallel in (4, WIDE_PARALLEL):
+        src_vars[parallel] = os.path.join(work, "vars-src-%d.yml" % parallel)
+        with open(src_vars[parallel], "w") as handle:
+            yaml.safe_dump({"bench_org": decl["organization"], "bench_src": src_path, "bench_url": emu.url,
+                            "bench_key": env_bench.API_KEY, "bench_parallel": parallel}, handle)
     src_playbook = os.path.join(work, "environment-src.yml")
     with open(src_playbook, "w") as handle:
         handle.write(ENVIRONMENT_SRC)
@@ -245,12 +251,13 @@ def run(args, work, emu):
             sys.stdout.flush()
             estate_rows[(which, ms)] = r = runner.environment(which, playbook, vars_path, converged, ms)
             print("  %.2f s, %d reads, %d writes" % (r["seconds"], r["reads"], r["writes"]))
-    for ms in (0, args.latency):
-        print("10x estate converged, declaration in a file (src), %d ms ..." % ms)
-        sys.stdout.flush()
-        estate_rows[("src", ms)] = r = runner.environment("src", src_playbook, src_vars_path, converged, ms,
-                                                          collection="after")
-        print("  %.2f s, %d reads, %d writes" % (r["seconds"], r["reads"], r["writes"]))
+    for which, parallel in (("src", 4), ("src-wide", WIDE_PARALLEL)):
+        for ms in (0, args.latency):
+            print("10x estate converged, declaration in a file (src), parallel %d, %d ms ..." % (parallel, ms))
+            sys.stdout.flush()
+            estate_rows[(which, ms)] = r = runner.environment(which, src_playbook, src_vars[parallel], converged, ms,
+                                                              collection="after")
+            print("  %.2f s, %d reads, %d writes" % (r["seconds"], r["reads"], r["writes"]))
     del base
 
     text = report(inventory_rows, hosts, n_channels, estate_rows, args.repeat, args.latency)
@@ -290,8 +297,9 @@ def report(inventory_rows, hosts, n_channels, estate_rows, repeat, latency_ms=LA
                  % (latency_ms, latency_ms))
     lines.append("|---|---:|---:|---:|---:|---:|---|")
     labels = {"before": "before (listings one scope after another)", "after": "listings of independent scopes in the pool",
-              "src": "the same, the declaration in a file (`src`)"}
-    for which in ("before", "after", "src"):
+              "src": "the same, the declaration in a file (`src`)",
+              "src-wide": "the same with `parallel: %d`" % WIDE_PARALLEL}
+    for which in ("before", "after", "src", "src-wide"):
         if (which, latency_ms) in estate_rows:
             quiet, slow = estate_rows[(which, 0)], estate_rows[(which, latency_ms)]
             lines.append("| %s | %.2f | %.2f | %.2f | %d | %d | %s |" % (
