@@ -18,6 +18,7 @@ No Ansible imports. Private to the collection: no compatibility promise.
 """
 
 import copy
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.capgo.cloud.plugins.module_utils._apikey import ApiKey
@@ -54,7 +55,8 @@ PREDICTED_ID = "00000000-0000-4000-8000-000000000000"
 # capgo_environment's options beside the connection options (``env``: the environment variables
 # the adapter reads as a fallback).
 ARGUMENT_SPEC = dict(
-    organization=dict(type="dict", required=True),
+    organization=dict(type="dict"),
+    src=dict(type="path"),
     members=dict(type="list", elements="dict", default=[]),
     webhooks=dict(type="list", elements="dict", default=[]),
     apikeys=dict(type="list", elements="dict", default=[], no_log=False),
@@ -63,6 +65,60 @@ ARGUMENT_SPEC = dict(
     parallel=dict(type="int", default=4),
     session_token=dict(type="str", no_log=True, env=["CAPGO_SESSION_TOKEN"]),
 )
+
+
+# The sections a declaration file (``src``) may hold, and the type of each.
+FILE_SECTIONS = (("organization", dict), ("members", list), ("webhooks", list), ("apikeys", list), ("apps", list))
+
+
+def load_declaration(path):
+    """The declaration in the file ``path`` (JSON, or YAML when PyYAML is there): ``(sections, None)``,
+    or ``(None, the error line)``."""
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        return None, "src %s: cannot read it (%s)" % (path, getattr(err, "strerror", None) or err)
+    try:
+        data = json.loads(text)
+    except ValueError:
+        try:
+            import yaml
+        except ImportError:
+            return None, "src %s: not JSON, and reading YAML needs the Python library PyYAML" % path
+        try:
+            data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except yaml.YAMLError as err:  # where, not the text there: the file may hold secrets
+            mark = getattr(err, "problem_mark", None)
+            where = " at line %d, column %d" % (mark.line + 1, mark.column + 1) if mark is not None else ""
+            problem = getattr(err, "problem", None) or type(err).__name__
+            return None, "src %s: neither JSON nor YAML (%s%s)" % (path, problem, where)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        return None, "src %s: must hold a dict of sections (%s), got %s" % (
+            path, ", ".join(k for k, _t in FILE_SECTIONS), type(data).__name__)
+    unknown = sorted("%s" % k for k in data if k not in dict(FILE_SECTIONS))
+    if unknown:
+        return None, "src %s: unknown sections %s (known: %s)" % (
+            path, ", ".join(unknown), ", ".join(k for k, _t in FILE_SECTIONS))
+    for name, kind in FILE_SECTIONS:
+        if data.get(name) is not None and not isinstance(data[name], kind):
+            return None, "src %s: %s must be a %s, got %s" % (path, name, kind.__name__, type(data[name]).__name__)
+    return data, None
+
+
+def merged_declaration(params, sections):
+    """The module's options with a declaration file's ``sections`` after them: lists concatenated per kind,
+    the organization's options merged key by key (the file's win)."""
+    out = dict(params)
+    if sections.get("organization") is not None:
+        out["organization"] = dict(params.get("organization") or {})
+        out["organization"].update(sections["organization"])
+    for name, kind in FILE_SECTIONS:
+        if kind is list and sections.get(name):
+            out[name] = list(params.get(name) or []) + list(sections[name])
+    return out
 
 
 def declared_items(params, validate):

@@ -43,8 +43,23 @@ options:
       - The options of M(capgo.cloud.capgo_organization). Its identity is C(organization.org_id),
         or C(organization.name) when no id is given.
       - The scope of everything else. The organization itself is never purged.
+      - Required, here or in O(src).
     type: dict
-    required: true
+  src:
+    description:
+      - A file on the host that runs the module (for Capgo, usually the controller) holding a
+        declaration, a dict of any of C(organization), C(members), C(webhooks), C(apikeys) and
+        C(apps), each as the option of that name. JSON, or YAML when the Python library PyYAML
+        is installed there.
+      - It is merged after the options. Lists are concatenated per kind, so an item of the file
+        is named by its position after the options' items, for example C(apps[2]).
+        C(organization) is merged key by key, the file winning.
+      - Ansible neither reads nor templates the file, so a large estate (thousands of items) is
+        converged noticeably faster than when passed as options. Its values are used as written.
+      - A relative path is relative to the module's working directory. Give an absolute one,
+        for example C({{ playbook_dir }}/estate.yml).
+      - A file that cannot be read or parsed, or holds anything else, fails before any request.
+    type: path
   members:
     description:
       - Members of the organization. Each item takes the options of M(capgo.cloud.capgo_member)
@@ -169,6 +184,11 @@ EXAMPLES = r"""
           - device_id: 6c2b0a38-61f4-4f55-9d3b-7f1e4d2c9a10
             channel: beta
         keep_bundles: 10
+    purge: [channels, devices]
+
+- name: Converge a large estate kept in a file (Ansible does not template it)
+  capgo.cloud.capgo_environment:
+    src: "{{ playbook_dir }}/estate.yml"  # organization, members, webhooks, apikeys, apps
     purge: [channels, devices]
 
 - name: Plan only (what would change), shown as a diff

@@ -12,7 +12,9 @@ scripts/benchmark.sh --inventory, which makes the venvs; or by hand:
    channels each: cold (no cache) and cached (the second run of a jsonfile cache), without and
    with 50 ms of latency on every request (the emulator's fault rule ``delay_ms`` on path ``.*``).
 2. The 10x estate (1 organization, 50 apps, 500 channels, 1,000 device overrides, 200 members,
-   5 webhooks) converged by one capgo_environment task with 50 ms latency on every request.
+   5 webhooks) converged by one capgo_environment task with 50 ms latency on every request; the same
+   with the declaration in a file (the module's ``src``: Ansible neither parses nor templates it),
+   with the default ``parallel`` (4) and with 8.
    ``--before DIR`` also runs it with the collection found in DIR (a checkout of the code before
    the listings ran in the pool, e.g. ``git archive main``), for the comparison.
 
@@ -22,6 +24,7 @@ emulator's log. Each figure is the median of ``--repeat`` runs.
 
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -39,6 +42,18 @@ import environment as env_bench  # noqa: E402  (the estate, the emulator and the
 ROOT = env_bench.ROOT
 LATENCY_MS = 50
 SECTION = "## Inventory plugin and listings in parallel (issue 21)"
+
+
+# The 10x estate's playbook with the declaration in a file (capgo_environment's src) instead of options.
+ENVIRONMENT_SRC = env_bench.HEADER + """
+    - name: The whole estate, from a file
+      capgo.cloud.capgo_environment:
+        organization: "{{ bench_org }}"
+        src: "{{ bench_src }}"
+        parallel: "{{ bench_parallel }}"
+"""
+# The src run is repeated with this parallel (besides the default, 4): what a wider pool gives with latency.
+WIDE_PARALLEL = 8
 
 
 def scale_estate():
@@ -145,14 +160,14 @@ class Runner:
 
     # -- 2. the 10x estate converged -----------------------------------------------------
 
-    def environment(self, which, playbook, vars_path, converged, ms):
+    def environment(self, which, playbook, vars_path, converged, ms, collection=None):
         runs = []
         for i in range(self.args.repeat):
             self.emu.reset(converged)
             latency(self.emu, ms)
             seconds, ok = timed([os.path.join(self.bin_dir, "ansible-playbook"), "-i",
                                  os.path.join(self.work, "inventory.ini"), playbook, "-e", "@" + vars_path],
-                                self.env_for(which), self.work,
+                                self.env_for(collection or which), self.work,
                                 os.path.join(self.work, "environment-%s-%d-%d.log" % (which, ms, i)))
             log = requests_of(self.emu)
             writes = len([r for r in log if r["method"] in env_bench.WRITES])
@@ -192,13 +207,28 @@ def run(args, work, emu):
     runner = Runner(args, work, emu)
     decl = env_bench.estate(1)
     vars_path = os.path.join(work, "vars.yml")
-    data = env_bench.flat(decl)
-    data.update(bench_apps_nested=decl["apps"], bench_url=emu.url, bench_key=env_bench.API_KEY)
+    # Only what the playbook (env_bench.ENVIRONMENT) reads: the flat lists of env_bench.flat() are for
+    # the uri and single-module playbooks, and ansible-playbook would parse and copy them (-e @file) for nothing.
+    data = {"bench_org": decl["organization"], "bench_members": decl["members"], "bench_webhooks": decl["webhooks"],
+            "bench_apps_nested": decl["apps"], "bench_url": emu.url, "bench_key": env_bench.API_KEY}
     with open(vars_path, "w") as handle:
         yaml.safe_dump(data, handle)
     playbook = os.path.join(work, "environment.yml")
     with open(playbook, "w") as handle:
         handle.write(env_bench.ENVIRONMENT)
+    # The same estate as a declaration file (capgo_environment's src): Ansible neither parses nor templates it.
+    src_path = os.path.join(work, "estate.json")
+    with open(src_path, "w") as handle:
+        json.dump({"members": decl["members"], "webhooks": decl["webhooks"], "apps": decl["apps"]}, handle)
+    src_vars = {}
+    for parallel in (4, WIDE_PARALLEL):
+        src_vars[parallel] = os.path.join(work, "vars-src-%d.yml" % parallel)
+        with open(src_vars[parallel], "w") as handle:
+            yaml.safe_dump({"bench_org": decl["organization"], "bench_src": src_path, "bench_url": emu.url,
+                            "bench_key": env_bench.API_KEY, "bench_parallel": parallel}, handle)
+    src_playbook = os.path.join(work, "environment-src.yml")
+    with open(src_playbook, "w") as handle:
+        handle.write(ENVIRONMENT_SRC)
 
     base = emu.call("GET", "/_emulator/state")
     emu.call("DELETE", "/_emulator/faults")
@@ -220,6 +250,13 @@ def run(args, work, emu):
             print("10x estate converged, %s, %d ms ..." % (which, ms))
             sys.stdout.flush()
             estate_rows[(which, ms)] = r = runner.environment(which, playbook, vars_path, converged, ms)
+            print("  %.2f s, %d reads, %d writes" % (r["seconds"], r["reads"], r["writes"]))
+    for which, parallel in (("src", 4), ("src-wide", WIDE_PARALLEL)):
+        for ms in (0, args.latency):
+            print("10x estate converged, declaration in a file (src), parallel %d, %d ms ..." % (parallel, ms))
+            sys.stdout.flush()
+            estate_rows[(which, ms)] = r = runner.environment(which, src_playbook, src_vars[parallel], converged, ms,
+                                                              collection="after")
             print("  %.2f s, %d reads, %d writes" % (r["seconds"], r["reads"], r["writes"]))
     del base
 
@@ -259,8 +296,10 @@ def report(inventory_rows, hosts, n_channels, estate_rows, repeat, latency_ms=LA
     lines.append("| code | wall, 0 ms (s) | wall, %d ms (s) | latency cost (s) | reads | writes | target ≤ 3 s at %d ms |"
                  % (latency_ms, latency_ms))
     lines.append("|---|---:|---:|---:|---:|---:|---|")
-    labels = {"before": "before (listings one scope after another)", "after": "listings of independent scopes in the pool"}
-    for which in ("before", "after"):
+    labels = {"before": "before (listings one scope after another)", "after": "listings of independent scopes in the pool",
+              "src": "the same, the declaration in a file (`src`)",
+              "src-wide": "the same with `parallel: %d`" % WIDE_PARALLEL}
+    for which in ("before", "after", "src", "src-wide"):
         if (which, latency_ms) in estate_rows:
             quiet, slow = estate_rows[(which, 0)], estate_rows[(which, latency_ms)]
             lines.append("| %s | %.2f | %.2f | %.2f | %d | %d | %s |" % (

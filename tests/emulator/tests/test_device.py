@@ -88,6 +88,15 @@ def test_list_default(emu):
     assert body["data"][1]["channel"] == "beta" and "channel" not in body["data"][0]
 
 
+def test_list_shows_each_devices_override_as_get_one_does(emu):
+    """A listing reads the overrides once per page: the same channels as reading each device alone."""
+    assert emu.call("POST", "/channel", key=KEY_SUPER, json={"app_id": APP, "channel": "qa"}).status_code == 200
+    assert post(emu, {"app_id": APP, "device_id": DEVICE1, "channel": "qa"}).status_code == 200
+    listed = get(emu).json()["data"]
+    assert [d.get("channel") for d in listed] == ["qa", "beta"]
+    assert listed == [get(emu, device_id=d["device_id"]).json() for d in listed]
+
+
 def test_list_default_limit_50_and_cursor_walk(emu):
     emu.reset(seed_devices(120))
     seen = []

@@ -365,8 +365,8 @@ def test_no_log_values_of_items_are_masked_like_their_modules_options(monkeypatc
     seen = {}
     validate = _ansible.environment_items
 
-    def spy(module):
-        out = validate(module)
+    def spy(module, params=None):
+        out = validate(module, params)
         seen["values"] = set(module.no_log_values)
         return out
 
