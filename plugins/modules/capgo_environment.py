@@ -253,7 +253,7 @@ secrets:
   sample: {"webhooks/deployments": "whsec_..."}
 """
 
-from ansible_collections.capgo.cloud.plugins.module_utils._ansible import run_environment
+from ansible_collections.capgo.cloud.plugins.module_utils._ansible_environment import run_environment
 
 
 def main():

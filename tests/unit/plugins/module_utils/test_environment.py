@@ -360,17 +360,17 @@ def test_an_unexpected_answer_names_the_request_of_its_own_item(backend):
 @responses.activate
 def test_no_log_values_of_items_are_masked_like_their_modules_options(monkeypatch):
     """Each item's no_log options (suboptions too) join the module's no_log values, before any request."""
-    from ansible_collections.capgo.cloud.plugins.module_utils import _ansible
+    from ansible_collections.capgo.cloud.plugins.module_utils import _ansible_environment
 
     seen = {}
-    validate = _ansible.environment_items
+    validate = _ansible_environment.environment_items
 
     def spy(module, params=None):
         out = validate(module, params)
         seen["values"] = set(module.no_log_values)
         return out
 
-    monkeypatch.setattr(_ansible, "environment_items", spy)
+    monkeypatch.setattr(_ansible_environment, "environment_items", spy)
     monkeypatch.setenv("CAPGO_SESSION_TOKEN", "session-from-the-environment")
     result, _warnings = run_module(monkeypatch, capgo_environment.main, {
         "organization": {"org_id": ORG},
@@ -388,7 +388,7 @@ def test_no_log_values_of_items_are_masked_like_their_modules_options(monkeypatc
 
 
 def test_no_log_values_walk_suboptions_and_structures():
-    from ansible_collections.capgo.cloud.plugins.module_utils._ansible import no_log_values
+    from ansible_collections.capgo.cloud.plugins.module_utils._ansible_environment import no_log_values
 
     spec = dict(token=dict(type="str", no_log=True), name=dict(type="str"), empty=dict(type="str", no_log=True),
                 nested=dict(type="list", elements="dict",

@@ -8,7 +8,7 @@ import json
 
 import responses
 
-from ansible_collections.capgo.cloud.plugins.module_utils import _ansible, _environment
+from ansible_collections.capgo.cloud.plugins.module_utils import _ansible_environment, _environment
 from ansible_collections.capgo.cloud.plugins.modules import capgo_environment
 from ansible_collections.capgo.cloud.tests.unit.plugins.modules.utils import run_module
 
@@ -44,7 +44,7 @@ def test_items_of_the_file_come_after_the_options_and_are_validated_as_theirs(mo
 @responses.activate
 def test_a_yaml_file_alone_declares_the_estate_and_its_secrets_are_masked(monkeypatch, tmp_path):
     seen = {}
-    validate = _ansible.environment_items
+    validate = _ansible_environment.environment_items
 
     def spy(module, params=None):
         out = validate(module, params)
@@ -53,7 +53,7 @@ def test_a_yaml_file_alone_declares_the_estate_and_its_secrets_are_masked(monkey
         seen["module_apps"] = module.params["apps"]  # what the result's invocation shows
         return out
 
-    monkeypatch.setattr(_ansible, "environment_items", spy)
+    monkeypatch.setattr(_ansible_environment, "environment_items", spy)
     src = write(tmp_path, "estate.yml", "\n".join([
         "organization:",
         "  org_id: %s" % ORG,

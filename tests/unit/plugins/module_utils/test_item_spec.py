@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""capgo_environment's items are validated per kind with a spec prepared once (``_ansible.ItemSpec``).
+"""capgo_environment's items are validated per kind with a spec prepared once (``_ansible_environment.ItemSpec``).
 
 A plain item takes a precompiled fast path; anything else (an alias, a value to convert, a missing
 or bad option, suboptions, a fallback from the environment) takes AnsibleModule's own validator.
@@ -13,7 +13,7 @@ import pytest
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.capgo.cloud.plugins.module_utils import _ansible, _environment
+from ansible_collections.capgo.cloud.plugins.module_utils import _ansible_environment, _environment
 
 CONNECTION = dict(api_key="11111111-2222-3333-4444-555555555555", api_url="https://api.capgo.app", timeout=30.0,
                   retries=5, validate_certs=True, ca_path=None, files_url="https://files.capgo.app")
@@ -63,7 +63,7 @@ def test_an_item_is_validated_as_its_module_validates_it(kind, item, fast, monke
     for name in ("CAPGO_ENCRYPTION_KEY", "CAPGO_LOOKUP_API_KEY", "CAPGO_SESSION_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     declaration = _environment.KINDS[kind]
-    spec = _ansible.ItemSpec(declaration)
+    spec = _ansible_environment.ItemSpec(declaration)
     params = dict(CONNECTION, **item)
     expected = ArgumentSpecValidator(spec.spec, **declaration.module_kwargs).validate(copy.deepcopy(params))
     assert spec.validate(copy.deepcopy(params)) == (expected.validated_parameters, expected.error_messages)
@@ -71,7 +71,7 @@ def test_an_item_is_validated_as_its_module_validates_it(kind, item, fast, monke
 
 
 def test_a_plain_item_does_not_go_through_the_generic_validator(monkeypatch):
-    spec = _ansible.ItemSpec(_environment.KINDS["channels"])
+    spec = _ansible_environment.ItemSpec(_environment.KINDS["channels"])
 
     def generic(params):
         raise AssertionError("the generic validator ran")
@@ -86,7 +86,7 @@ def test_an_option_the_environment_fills_takes_the_generic_validator(monkeypatch
     """A fallback that finds its variable gives the option a value: the validator reads it."""
     monkeypatch.setenv("CAPGO_ENCRYPTION_KEY", "/keys/capgo_key_v2")
     declaration = _environment.KINDS["bundles"]
-    spec = _ansible.ItemSpec(declaration)
+    spec = _ansible_environment.ItemSpec(declaration)
     params = dict(CONNECTION, app_id=APP, version="1.0.0", external_url="https://cdn.example.com/1.zip")
     assert spec.fast_path(dict(params)) is None
     validated, errors = spec.validate(dict(params))
@@ -94,7 +94,7 @@ def test_an_option_the_environment_fills_takes_the_generic_validator(monkeypatch
 
 
 def test_values_of_an_item_are_not_shared_with_the_declaration():
-    spec = _ansible.ItemSpec(_environment.KINDS["webhooks"])
+    spec = _ansible_environment.ItemSpec(_environment.KINDS["webhooks"])
     events = ["channels"]
     validated, _errors = spec.validate(dict(CONNECTION, org_id="o", name="w", url="https://hooks.example.com",
                                             events=events))
