@@ -322,8 +322,8 @@ def main():
     for name, (took, task, reqs, events) in rows.items():
         size = sizes.get("5.0.0" if name.startswith("cli") else "5.0.1")
         tput = "%.1f MB/s" % (size / mb / (task or took)) if size and name.endswith("new") else "-"
-        lines.append("| %s | %.2f | %s | %d (+%d) | %s |" % (name, took, "%.2f" % task if task else "-", reqs, events,
-                                                              tput))
+        task_text = "%.2f" % task if task else "-"
+        lines.append("| %s | %.2f | %s | %d (+%d) | %s |" % (name, took, task_text, reqs, events, tput))
     cli_new, cli_conv = rows["cli new"][0], rows["cli converged"][0]
     summary = [
         "", "App: %d files, %.1f MB raw; zips: CLI %s, collection %s bytes." % (
