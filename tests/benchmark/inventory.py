@@ -180,6 +180,8 @@ def main():
     parser.add_argument("--ansible-python", default=sys.executable)
     parser.add_argument("--emulator-python", default=os.path.join(ROOT, ".venvs", "emulator", "bin", "python"))
     parser.add_argument("--before", help="a copy of the collection to compare the converged estate with")
+    parser.add_argument("--before-label", default="before (listings one scope after another)",
+                        help="what the --before copy is, for the table")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (the median is shown)")
     parser.add_argument("--latency", type=int, default=LATENCY_MS, help="the latency in ms (default 50)")
     parser.add_argument("--estate-only", action="store_true", help="skip the inventory figures")
@@ -260,7 +262,7 @@ def run(args, work, emu):
             print("  %.2f s, %d reads, %d writes" % (r["seconds"], r["reads"], r["writes"]))
     del base
 
-    text = report(inventory_rows, hosts, n_channels, estate_rows, args.repeat, args.latency)
+    text = report(inventory_rows, hosts, n_channels, estate_rows, args.repeat, args.latency, args.before_label)
     print()
     print(text)
     if not args.no_write:
@@ -269,7 +271,8 @@ def run(args, work, emu):
     return 0 if ok else 1
 
 
-def report(inventory_rows, hosts, n_channels, estate_rows, repeat, latency_ms=LATENCY_MS):
+def report(inventory_rows, hosts, n_channels, estate_rows, repeat, latency_ms=LATENCY_MS,
+           before_label="before (listings one scope after another)"):
     lines = [SECTION, ""]
     lines.append("Written by `scripts/benchmark.sh --inventory` (tests/benchmark/inventory.py). Not a test: "
                  "the median of %d runs on this machine (%d cores, %s, Python %s; %s UTC; load average %.1f "
@@ -296,7 +299,7 @@ def report(inventory_rows, hosts, n_channels, estate_rows, repeat, latency_ms=LA
     lines.append("| code | wall, 0 ms (s) | wall, %d ms (s) | latency cost (s) | reads | writes | target ≤ 3 s at %d ms |"
                  % (latency_ms, latency_ms))
     lines.append("|---|---:|---:|---:|---:|---:|---|")
-    labels = {"before": "before (listings one scope after another)", "after": "listings of independent scopes in the pool",
+    labels = {"before": before_label, "after": "listings of independent scopes in the pool",
               "src": "the same, the declaration in a file (`src`)",
               "src-wide": "the same with `parallel: %d`" % WIDE_PARALLEL}
     for which in ("before", "after", "src", "src-wide"):
@@ -312,10 +315,14 @@ def write_doc(text):
     path = os.path.join(ROOT, "docs", "benchmark.md")
     with open(path) as handle:
         doc = handle.read()
-    if SECTION in doc:
-        doc = doc[:doc.index(SECTION)].rstrip("\n") + "\n"
+    if SECTION in doc:  # replaced where it is; the sections after it stay
+        start = doc.index(SECTION)
+        end = doc.find("\n## ", start + len(SECTION))
+        doc = doc[:start] + text.rstrip("\n") + "\n" + (doc[end:] if end != -1 else "")
+    else:
+        doc = doc.rstrip("\n") + "\n\n" + text
     with open(path, "w") as handle:
-        handle.write(doc.rstrip("\n") + "\n\n" + text)
+        handle.write(doc)
     print("written: %s" % path)
 
 
