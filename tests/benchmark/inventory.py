@@ -299,7 +299,7 @@ def report(inventory_rows, hosts, n_channels, estate_rows, repeat, latency_ms=LA
     lines.append("| code | wall, 0 ms (s) | wall, %d ms (s) | latency cost (s) | reads | writes | target ≤ 3 s at %d ms |"
                  % (latency_ms, latency_ms))
     lines.append("|---|---:|---:|---:|---:|---:|---|")
-    labels = {"before": before_label, "after": "listings of independent scopes in the pool",
+    labels = {"before": before_label, "after": "after: items validated per kind (the declaration as options)",
               "src": "the same, the declaration in a file (`src`)",
               "src-wide": "the same with `parallel: %d`" % WIDE_PARALLEL}
     for which in ("before", "after", "src", "src-wide"):
