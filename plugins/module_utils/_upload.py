@@ -628,7 +628,7 @@ class LocalBundle:
         return False
 
     def close(self):
-        if getattr(self, "tmpdir", None) and os.path.isdir(self.tmpdir):
+        if self.tmpdir and os.path.isdir(self.tmpdir):
             for name in os.listdir(self.tmpdir):
                 try:
                     os.remove(os.path.join(self.tmpdir, name))

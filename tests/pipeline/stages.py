@@ -302,15 +302,24 @@ def build_and_install(venv, name):
     return (tree, cols) if rc == 0 else (tree, None)
 
 
-def awx(session):
-    counts = Counts()
+def installed_for(counts, name):
+    """The awx venv, the collection built and installed for session ``name`` (counted as a check), and a
+    fresh junit path: (venv, tree, collections path or None, junit)."""
     venv = common.ensure_venv("awx", [os.path.join(common.REQ_DIR, "awx.txt")], common.new_python())
-    tree, cols = build_and_install(venv, "awx")
+    tree, cols = build_and_install(venv, name)
     if not counts.check(cols is not None, "the collection builds and installs"):
-        return counts
-    junit = os.path.join(common.OUTPUT, "junit", "awx.xml")
+        cols = None
+    junit = os.path.join(common.OUTPUT, "junit", "%s.xml" % name)
     if os.path.exists(junit):
         os.unlink(junit)
+    return venv, tree, cols, junit
+
+
+def awx(session):
+    counts = Counts()
+    venv, tree, cols, junit = installed_for(counts, "awx")
+    if cols is None:
+        return counts
     emu_python = common.venv_python(common.emulator_venv())
     with emulator.running(os.path.join(SCRATCH, "awx", "emulator"), seed=SEED, python=emu_python) as emu:
         rc = sh([common.venv_python(venv), "-m", "pytest", "-p", "no:cacheprovider", "--junitxml", junit, "tests/awx"]
@@ -329,13 +338,9 @@ def interop(session):
     if not counts.check(shutil.which("node") is not None and shutil.which("npm") is not None,
                         "Node.js and npm are on the PATH (Node.js 20 or newer)"):
         return counts
-    venv = common.ensure_venv("awx", [os.path.join(common.REQ_DIR, "awx.txt")], common.new_python())
-    tree, cols = build_and_install(venv, "interop")
-    if not counts.check(cols is not None, "the collection builds and installs"):
+    venv, dummy_tree, cols, junit = installed_for(counts, "interop")
+    if cols is None:
         return counts
-    junit = os.path.join(common.OUTPUT, "junit", "interop.xml")
-    if os.path.exists(junit):
-        os.unlink(junit)
     rc = sh([os.path.join(ROOT, "tests", "interop", "run.sh"), "--junitxml", junit] + list(session.posargs),
             env=common.venv_env(venv, PYTHON=common.venv_python(venv),
                                 CAPGO_EMULATOR_PYTHON=common.venv_python(common.emulator_venv()),
