@@ -31,6 +31,7 @@ except ImportError:
 common.setup_environment()
 sys.stdout.reconfigure(line_buffering=True)  # the sessions' lines in order with their commands' output
 nox.options.envdir = os.path.join(common.VENVS, "nox-sessions")
+common.drop_moved_venvs(nox.options.envdir)
 nox.options.reuse_venv = "yes"
 nox.options.error_on_missing_interpreters = True
 

@@ -141,6 +141,35 @@ def ensure_venv(name, requirements, python=None):
     return directory
 
 
+def drop_moved_venvs(directory):
+    """Remove the venvs under ``directory`` with a script that names an interpreter which is not there (made
+    in a clone that has moved since): nox reuses a venv by its path and would run those broken scripts."""
+    if not os.path.isdir(directory):
+        return
+    for name in sorted(os.listdir(directory)):
+        venv = os.path.join(directory, name)
+        for interpreter in _script_interpreters(os.path.join(venv, "bin")):
+            if not os.path.exists(interpreter):
+                say("venv %s: made in another place (a script runs %s), removed" % (name, interpreter))
+                shutil.rmtree(venv, ignore_errors=True)
+                break
+
+
+def _script_interpreters(bin_dir):
+    """The interpreters the ``#!`` lines of the scripts in ``bin_dir`` name."""
+    if not os.path.isdir(bin_dir):
+        return
+    for entry in sorted(os.listdir(bin_dir)):
+        path = os.path.join(bin_dir, entry)
+        if os.path.islink(path) or not os.path.isfile(path):
+            continue
+        with open(path, "rb") as handle:
+            line = handle.readline(4096)
+        words = line[2:].split() if line.startswith(b"#!") else []
+        if words:
+            yield words[0].decode("utf-8", "surrogateescape")
+
+
 def core_venv(core):
     path = os.path.join(REQ_DIR, "core-%s.txt" % core)
     if not os.path.exists(path):

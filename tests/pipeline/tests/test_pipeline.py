@@ -5,11 +5,12 @@ import io
 import json
 import os
 import signal
+import sys
 import tarfile
 
 import pytest
 
-from pipeline import checks, emulator, matrix, results, run
+from pipeline import checks, common, emulator, matrix, results, run
 
 LISTED = {"emulator": ["emulator"], "checks": ["checks"], "artifact": ["checks"],
           "units-2.19": ["units", "core-2.19"], "units-2.21": ["units", "core-2.21"],
@@ -108,3 +109,17 @@ def test_launcher_stop_kills_what_ignores_sigterm(tmp_path):
     emu = emulator.start(str(tmp_path), seed=SEED)
     os.kill(emu.pid, signal.SIGSTOP)  # a stopped process cannot act on SIGTERM
     assert emu.stop(timeout=1) == -signal.SIGKILL
+
+
+def test_venvs_of_a_moved_clone_are_removed_and_others_kept(tmp_path):
+    def venv(name, interpreter):
+        path = tmp_path / name / "bin"
+        path.mkdir(parents=True)
+        (path / "pip").write_text(u"#!%s\n# -*- coding: utf-8 -*-\n" % interpreter)
+    venv("moved", os.path.realpath(sys.executable))
+    (tmp_path / "moved" / "bin" / "ansible-galaxy").write_text(u"#!/elsewhere/.venvs/nox-sessions/moved/bin/python\n")
+    venv("here", os.path.realpath(sys.executable))
+    venv("long-path", "/bin/sh")  # pip's form for a path too long for a shebang
+    (tmp_path / "no-venv").mkdir()
+    common.drop_moved_venvs(str(tmp_path))
+    assert sorted(os.listdir(str(tmp_path))) == ["here", "long-path", "no-venv"]
